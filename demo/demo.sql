@@ -4,6 +4,8 @@
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = notice;
+-- swarm's operators (@>, &&, ...) live in schema swarm: put it on the search_path.
+SET search_path = public, swarm;
 BEGIN;
 
 -- try(sql): run one call and say how it was refused, without aborting the demo.
@@ -48,7 +50,7 @@ SELECT a.name, a.skills, round(swarm.match_score(a.skills, c.needed)::numeric, 2
   FROM swarm.agents a, swarm.cases c WHERE c.case_id = :c1
  ORDER BY match DESC, a.agent_id;
 
-\echo '   Ana is the best match and becomes the owner for the case''s whole life.'
+\echo '   Ana matches fully and works in the case''s region: she becomes its owner for the case''s whole life.'
 SELECT swarm.assign_case(:c1, :ana) \g /dev/null
 SELECT swarm.record_response(:c1) \g /dev/null
 
@@ -75,7 +77,7 @@ SELECT a.name, p.role, p.left_at IS NULL AS "still on the case"
   FROM swarm.participants p JOIN swarm.agents a USING (agent_id)
  WHERE p.case_id = :c1 ORDER BY p.joined_at, a.agent_id;
 
-\echo '== 5. Ana resolves the case and captures a knowledge article; the open request ends with it'
+\echo '== 5. Ana resolves the case and captures a knowledge article; help still under way ends with it'
 SELECT swarm.resolve_case(:c1, kb_ref => 'KB-0042') \g /dev/null
 SELECT swarm.close_case(:c1) \g /dev/null
 SELECT request_id, state, helper_id, summary FROM swarm.collab_requests WHERE case_id = :c1 ORDER BY request_id;
