@@ -27,7 +27,8 @@ drop_privileges() {
 	local work
 	work=$(mktemp -d /tmp/swarm-run.XXXXXX) || die "mktemp failed"
 	tar -C "$top" --exclude=./tmp_install --exclude=./tmp_check --exclude=./results \
-		--exclude=./output_iso --exclude=./log --exclude=./.git -cf - . | tar -C "$work" -xf -
+		--exclude=./output_iso --exclude=./log --exclude=./.git --exclude=./bench/out \
+		--exclude=./demo/tmp -cf - . | tar -C "$work" -xf -
 	chown -R "$user" "$work"
 	chmod 755 "$work"
 	echo "(running as $user in $work: PostgreSQL refuses to run as root)"
