@@ -51,21 +51,22 @@ count_tap() {
 TESTS=$(ls test/sql/*.sql 2>/dev/null | sed 's|test/sql/||; s|\.sql$||' | sort)
 SPECS=$(ls test/specs/*.spec 2>/dev/null | sed 's|test/specs/||; s|\.spec$||' | sort)
 
-if [ -n "$TESTS" ]; then
-	echo "== pg_regress"
-	"$PGXS_DIR/src/test/regress/pg_regress" --bindir="$BINDIR" --inputdir=test --outputdir=. \
-		--host="$PGHOST" --port="$PGPORT" --dbname=swarm_regression $TESTS >"$LOGDIR/regress.log" 2>&1
-	count_regress "$LOGDIR/regress.log" $(echo $TESTS | wc -w)
-	[ -f regression.diffs ] && mv regression.diffs "$LOGDIR/regress.diffs" && DIFFS+=("$LOGDIR/regress.diffs")
-fi
+# Run one pg_regress-style suite: name, runner binary, database, test names.
+run_regress_suite() {
+	local name=$1 runner=$2 db=$3; shift 3
+	[ $# -gt 0 ] || return 0
+	echo "== $name"
+	"$runner" --bindir="$BINDIR" --inputdir=test --outputdir=. \
+		--host="$PGHOST" --port="$PGPORT" --dbname="$db" "$@" >"$LOGDIR/$name.log" 2>&1
+	count_regress "$LOGDIR/$name.log" $#
+	if [ -f regression.diffs ]; then
+		mv regression.diffs "$LOGDIR/$name.diffs"
+		DIFFS+=("$LOGDIR/$name.diffs")
+	fi
+}
 
-if [ -n "$SPECS" ]; then
-	echo "== isolation"
-	"$PGXS_DIR/src/test/isolation/pg_isolation_regress" --bindir="$BINDIR" --inputdir=test --outputdir=. \
-		--host="$PGHOST" --port="$PGPORT" --dbname=swarm_isolation $SPECS >"$LOGDIR/isolation.log" 2>&1
-	count_regress "$LOGDIR/isolation.log" $(echo $SPECS | wc -w)
-	[ -f regression.diffs ] && mv regression.diffs "$LOGDIR/isolation.diffs" && DIFFS+=("$LOGDIR/isolation.diffs")
-fi
+run_regress_suite pg_regress "$PGXS_DIR/src/test/regress/pg_regress" swarm_regression $TESTS
+run_regress_suite isolation "$PGXS_DIR/src/test/isolation/pg_isolation_regress" swarm_isolation $SPECS
 
 if ls test/pgtap/*.sql >/dev/null 2>&1; then
 	echo "== pgTAP"
