@@ -44,6 +44,8 @@ CREATE TABLE swarm.agents (
     timezone      text NOT NULL DEFAULT 'UTC' CHECK (swarm.valid_timezone(timezone)),
     capacity      integer NOT NULL DEFAULT 8 CHECK (capacity >= 0),
     help_capacity integer NOT NULL DEFAULT 3 CHECK (help_capacity >= 0),
+    open_cases    integer NOT NULL DEFAULT 0 CHECK (open_cases >= 0),
+    open_helps    integer NOT NULL DEFAULT 0 CHECK (open_helps >= 0),
     presence      swarm.presence NOT NULL DEFAULT 'online',
     active        boolean NOT NULL DEFAULT true,
     created_at    timestamptz NOT NULL DEFAULT now()
@@ -53,6 +55,10 @@ COMMENT ON TABLE swarm.agents IS 'people who own cases and help on them';
 COMMENT ON COLUMN swarm.agents.external_ref IS 'the helpdesk''s user id';
 COMMENT ON COLUMN swarm.agents.capacity IS 'how many open or pending cases the agent may own';
 COMMENT ON COLUMN swarm.agents.help_capacity IS 'how many accepted requests the agent may help on at once';
+COMMENT ON COLUMN swarm.agents.open_cases IS
+    'open or pending cases the agent owns (kept by the API under the agent''s row lock)';
+COMMENT ON COLUMN swarm.agents.open_helps IS
+    'accepted requests the agent is helping on (kept by the API under the agent''s row lock)';
 COMMENT ON COLUMN swarm.agents.active IS 'false for agents who left; they keep their history but take no work';
 
 -- Specialty groups -------------------------------------------------------------

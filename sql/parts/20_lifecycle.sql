@@ -141,20 +141,38 @@ RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    owned integer;
 BEGIN
-    SELECT count(*) INTO owned FROM swarm.cases
-     WHERE owner_id = a.agent_id AND state IN ('open', 'pending');
-    IF owned >= a.capacity THEN
+    IF a.open_cases >= a.capacity THEN
         RAISE EXCEPTION 'agent % is at capacity', a.agent_id
             USING ERRCODE = 'configuration_limit_exceeded',
-                  DETAIL = format('Open or pending cases owned: %s; capacity: %s.', owned, a.capacity);
+                  DETAIL = format('Open or pending cases owned: %s; capacity: %s.', a.open_cases, a.capacity);
     END IF;
 END
 $$;
 COMMENT ON FUNCTION swarm.require_case_capacity(swarm.agents) IS
     'internal: raises 53400 when the agent already owns as many open or pending cases as its capacity';
+
+CREATE FUNCTION swarm.lock_agents(agent_ids bigint[])
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT NULL FROM swarm.agents AS t WHERE t.agent_id = ANY (agent_ids) ORDER BY t.agent_id FOR NO KEY UPDATE;
+$$;
+COMMENT ON FUNCTION swarm.lock_agents(bigint[]) IS
+    'internal: locks several agents in agent_id order, so two transactions never wait on each other in a cycle';
+
+CREATE FUNCTION swarm.add_load(agent_id bigint, cases integer, helps integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE swarm.agents AS t
+       SET open_cases = t.open_cases + add_load.cases, open_helps = t.open_helps + add_load.helps
+     WHERE t.agent_id = add_load.agent_id;
+$$;
+COMMENT ON FUNCTION swarm.add_load(bigint, integer, integer) IS
+    'internal: moves an agent''s open_cases and open_helps counters (the caller holds the agent''s row lock)';
 
 CREATE FUNCTION swarm.require_state(object text, id bigint, state anyelement, allowed anyarray, doing text)
 RETURNS void
@@ -430,6 +448,7 @@ BEGIN
     PERFORM swarm.require_case_capacity(a);
 
     UPDATE swarm.cases AS t SET owner_id = a.agent_id, state = 'open' WHERE t.case_id = c.case_id;
+    PERFORM swarm.add_load(a.agent_id, 1, 0);
     INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (c.case_id, a.agent_id, 'owner')
     ON CONFLICT ON CONSTRAINT participants_pkey DO UPDATE SET left_at = NULL;
 
@@ -454,6 +473,7 @@ BEGIN
                   HINT = 'Give a new case its first owner with swarm.assign_case().';
     END IF;
     PERFORM swarm.require_state('case', c.case_id, c.state, '{open,pending}'::swarm.case_state[], 'transfer');
+    PERFORM swarm.lock_agents(ARRAY[c.owner_id, to_agent]);
     a := swarm.lock_agent(to_agent, 'to_agent');
     IF a.agent_id = c.owner_id THEN
         RAISE EXCEPTION 'agent % already owns case %', a.agent_id, c.case_id USING ERRCODE = 'invalid_parameter_value';
@@ -462,6 +482,7 @@ BEGIN
     PERFORM swarm.require_case_capacity(a);
 
     UPDATE swarm.cases AS t SET owner_id = a.agent_id, handoffs = t.handoffs + 1 WHERE t.case_id = c.case_id;
+    PERFORM swarm.add_load(c.owner_id, -1, 0), swarm.add_load(a.agent_id, 1, 0);
     UPDATE swarm.participants AS p SET left_at = now()
      WHERE p.case_id = c.case_id AND p.agent_id = c.owner_id AND p.role = 'owner';
     INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (c.case_id, a.agent_id, 'owner')
@@ -503,6 +524,7 @@ AS $$
 DECLARE
     c swarm.cases := swarm.lock_case(case_id);
     r swarm.collab_requests;
+    helpers bigint[] := '{}';
 BEGIN
     IF c.state = 'new' THEN
         RAISE EXCEPTION 'cannot resolve case %: it has no owner', c.case_id
@@ -522,6 +544,7 @@ BEGIN
              WHERE t.request_id = r.request_id;
             PERFORM swarm.record_event('request_resolved', c.case_id, r.request_id, r.helper_id,
                 jsonb_build_object('by', 'case_resolved'));
+            helpers := helpers || r.helper_id;
         ELSE
             UPDATE swarm.collab_requests AS t
                SET state = 'cancelled', cancelled_at = now(), offered_to = NULL, offered_at = NULL,
@@ -532,6 +555,9 @@ BEGIN
         END IF;
     END LOOP;
 
+    PERFORM swarm.lock_agents(helpers || c.owner_id);
+    PERFORM swarm.add_load(c.owner_id, -1, 0);
+    PERFORM swarm.add_load(h, 0, -1) FROM unnest(helpers) AS h;
     UPDATE swarm.cases AS t
        SET state = 'resolved', resolved_at = now(), kb_ref = coalesce(resolve_case.kb_ref, t.kb_ref)
      WHERE t.case_id = c.case_id;
@@ -557,6 +583,7 @@ BEGIN
     END IF;
     PERFORM swarm.require_state('case', c.case_id, c.state, '{resolved}'::swarm.case_state[], 'reopen');
     UPDATE swarm.cases AS t SET state = 'open', resolved_at = NULL WHERE t.case_id = c.case_id;
+    PERFORM swarm.add_load(c.owner_id, 1, 0);
     PERFORM swarm.record_event('case_reopened', c.case_id, NULL, c.owner_id, '{}');
 END
 $$;
@@ -659,7 +686,6 @@ DECLARE
     r swarm.collab_requests := swarm.lock_request(request_id);
     c swarm.cases;
     a swarm.agents;
-    helping integer;
 BEGIN
     IF r.state = 'accepted' THEN
         RAISE EXCEPTION 'request % is already accepted by agent %', r.request_id, r.helper_id
@@ -678,17 +704,16 @@ BEGIN
                   HINT = 'The request can be accepted by others once the offer is declined or times out.';
     END IF;
     PERFORM swarm.require_active(a);
-    SELECT count(*) INTO helping FROM swarm.collab_requests AS t
-     WHERE t.helper_id = a.agent_id AND t.state = 'accepted';
-    IF helping >= a.help_capacity THEN
+    IF a.open_helps >= a.help_capacity THEN
         RAISE EXCEPTION 'agent % is at help capacity', a.agent_id
             USING ERRCODE = 'configuration_limit_exceeded',
-                  DETAIL = format('Requests being helped on: %s; help capacity: %s.', helping, a.help_capacity);
+                  DETAIL = format('Requests being helped on: %s; help capacity: %s.', a.open_helps, a.help_capacity);
     END IF;
 
     UPDATE swarm.collab_requests AS t
        SET state = 'accepted', helper_id = a.agent_id, accepted_at = now(), offered_to = NULL, offered_at = NULL
      WHERE t.request_id = r.request_id;
+    PERFORM swarm.add_load(a.agent_id, 0, 1);
     INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (r.case_id, a.agent_id, 'helper')
     ON CONFLICT ON CONSTRAINT participants_pkey DO NOTHING;
 
@@ -747,6 +772,7 @@ BEGIN
     UPDATE swarm.collab_requests AS t
        SET state = 'resolved', resolved_at = now(), summary = resolve_request.summary
      WHERE t.request_id = r.request_id;
+    PERFORM swarm.add_load(r.helper_id, 0, -1);
     PERFORM swarm.record_event('request_resolved', r.case_id, r.request_id, r.helper_id,
         jsonb_build_object('summary', summary));
 END
@@ -767,6 +793,9 @@ BEGIN
        SET state = 'cancelled', cancelled_at = now(), offered_to = NULL, offered_at = NULL,
            cancel_reason = cancel_request.reason
      WHERE t.request_id = r.request_id;
+    IF r.state = 'accepted' THEN
+        PERFORM swarm.add_load(r.helper_id, 0, -1);
+    END IF;
     PERFORM swarm.record_event('request_cancelled', r.case_id, r.request_id, r.helper_id,
         jsonb_build_object('reason', reason, 'was', r.state));
 END

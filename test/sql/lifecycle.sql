@@ -89,6 +89,13 @@ SELECT swarm.reopen_case(1);
 SELECT swarm.accept_request(4, 2);
 SELECT state FROM swarm.cases WHERE case_id = 2;
 
+-- the load counters agree with the cases and requests they count
+SELECT a.agent_id, a.open_cases, a.open_helps,
+       a.open_cases = (SELECT count(*) FROM swarm.cases c WHERE c.owner_id = a.agent_id AND c.state IN ('open', 'pending'))
+       AND a.open_helps = (SELECT count(*) FROM swarm.collab_requests r WHERE r.helper_id = a.agent_id AND r.state = 'accepted')
+       AS consistent
+  FROM swarm.agents a ORDER BY a.agent_id;
+
 -- the audit trail: one event per change, in order
 SELECT kind, case_id, request_id, agent_id FROM swarm.events ORDER BY event_id;
 SELECT count(*) AS events, count(DISTINCT event_id) AS distinct_ids FROM swarm.events;
