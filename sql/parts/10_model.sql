@@ -8,7 +8,13 @@ CREATE FUNCTION swarm.valid_timezone(name text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'swarm_valid_timezone'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION swarm.valid_timezone(text) IS
-    'true when PostgreSQL knows the time zone name (an IANA name such as Europe/Berlin)';
+    'true when the name is a time zone swarm accepts: an IANA name such as Europe/Berlin (no POSIX offsets like UTC+3)';
+
+CREATE FUNCTION swarm.canonical_timezone(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'swarm_canonical_timezone'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION swarm.canonical_timezone(text) IS
+    'the canonical spelling of a time zone name (europe/berlin gives Europe/Berlin), NULL when it is not accepted';
 
 CREATE TYPE swarm.priority AS ENUM ('P1', 'P2', 'P3', 'P4');
 COMMENT ON TYPE swarm.priority IS 'urgency of a case or request: P1 is the most urgent, P4 the least';
@@ -29,6 +35,10 @@ COMMENT ON TYPE swarm.group_scope IS 'regional groups serve their region; global
 
 CREATE TYPE swarm.request_mode AS ENUM ('push', 'pull');
 COMMENT ON TYPE swarm.request_mode IS 'push: offered to the best helper; pull: taken by anyone qualified';
+
+CREATE TYPE swarm.routing_method AS ENUM ('skills', 'least_loaded', 'round_robin');
+COMMENT ON TYPE swarm.routing_method IS
+    'how a group orders its members for requests: by routing score, by lowest load, or in turn';
 
 CREATE TYPE swarm.participant_role AS ENUM ('owner', 'helper');
 COMMENT ON TYPE swarm.participant_role IS 'how an agent took part in a case';
@@ -69,11 +79,15 @@ CREATE TABLE swarm.skill_groups (
     skills     swarm.skillset NOT NULL DEFAULT '',
     scope      swarm.group_scope NOT NULL DEFAULT 'regional',
     region     text,
+    routing    swarm.routing_method NOT NULL DEFAULT 'skills',
+    rr_cursor  bigint NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now(),
     CHECK (scope = 'regional' OR region IS NULL)
 );
 COMMENT ON TABLE swarm.skill_groups IS 'specialty groups that owners ask for help';
 COMMENT ON COLUMN swarm.skill_groups.region IS 'home region of a regional group; global groups have none';
+COMMENT ON COLUMN swarm.skill_groups.routing IS 'how requests to the group pick a helper (swarm.routing_method)';
+COMMENT ON COLUMN swarm.skill_groups.rr_cursor IS 'round robin: the member offered last';
 
 CREATE TABLE swarm.group_members (
     group_id bigint NOT NULL REFERENCES swarm.skill_groups ON DELETE CASCADE,

@@ -172,7 +172,7 @@ AS $$
      WHERE t.agent_id = add_load.agent_id;
 $$;
 COMMENT ON FUNCTION swarm.add_load(bigint, integer, integer) IS
-    'internal: moves an agent''s open_cases and open_helps counters (the caller holds the agent''s row lock)';
+    'internal: moves an agent''s open_cases and open_helps counters (its UPDATE locks the row; callers that change several agents lock them first with lock_agents)';
 
 CREATE FUNCTION swarm.require_state(object text, id bigint, state anyelement, allowed anyarray, doing text)
 RETURNS void
@@ -190,6 +190,25 @@ $$;
 COMMENT ON FUNCTION swarm.require_state(text, bigint, anyelement, anyarray, text) IS
     'internal: raises 55000 naming the case or request and its state when the state is not one of allowed';
 
+CREATE FUNCTION swarm.require_timezone(name text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    canonical text := swarm.canonical_timezone(name);
+BEGIN
+    IF canonical IS NULL THEN
+        RAISE EXCEPTION 'time zone "%" not recognized', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use an IANA time zone name such as Europe/Berlin or America/New_York.';
+    END IF;
+    RETURN canonical;
+END
+$$;
+COMMENT ON FUNCTION swarm.require_timezone(text) IS
+    'internal: the canonical spelling of a time zone name; raises 22023 when it is not accepted';
+
 -- Agents ----------------------------------------------------------------------
 
 CREATE FUNCTION swarm.add_agent(external_ref text, name text, skills swarm.skillset,
@@ -205,12 +224,7 @@ BEGIN
     PERFORM swarm.require_text(external_ref, 'external_ref');
     PERFORM swarm.require_text(name, 'name');
     PERFORM swarm.require(skills, 'skills');
-    PERFORM swarm.require_text(timezone, 'timezone');
-    IF NOT swarm.valid_timezone(timezone) THEN
-        RAISE EXCEPTION 'time zone "%" not recognized', timezone
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use an IANA time zone name such as Europe/Berlin or America/New_York.';
-    END IF;
+    timezone := swarm.require_timezone(swarm.require_text(timezone, 'timezone'));
     IF swarm.require(capacity, 'capacity') < 0 THEN
         RAISE EXCEPTION 'capacity must not be negative: %', capacity USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -244,10 +258,8 @@ DECLARE
     changes jsonb;
 BEGIN
     IF name IS NOT NULL THEN PERFORM swarm.require_text(name, 'name'); END IF;
-    IF timezone IS NOT NULL AND NOT swarm.valid_timezone(timezone) THEN
-        RAISE EXCEPTION 'time zone "%" not recognized', timezone
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use an IANA time zone name such as Europe/Berlin or America/New_York.';
+    IF timezone IS NOT NULL THEN
+        timezone := swarm.require_timezone(timezone);
     END IF;
     IF capacity < 0 OR help_capacity < 0 THEN
         RAISE EXCEPTION 'capacity must not be negative: %', least(capacity, help_capacity)
@@ -257,6 +269,9 @@ BEGIN
     changes := jsonb_strip_nulls(jsonb_build_object(
         'name', name, 'skills', skills::text, 'region', region, 'timezone', timezone,
         'capacity', capacity, 'help_capacity', help_capacity, 'active', active));
+    IF changes = '{}' THEN
+        RETURN;
+    END IF;
 
     UPDATE swarm.agents AS t
        SET name = coalesce(update_agent.name, t.name),
@@ -407,7 +422,7 @@ DECLARE
     new_id bigint;
 BEGIN
     PERFORM swarm.require_text(external_ref, 'external_ref');
-    PERFORM swarm.require(subject, 'subject');
+    PERFORM swarm.require_text(subject, 'subject');
     PERFORM swarm.require(priority, 'priority');
     PERFORM swarm.require(needed, 'needed');
     IF EXISTS (SELECT 1 FROM swarm.cases AS c WHERE c.external_ref = open_case.external_ref) THEN
@@ -428,6 +443,38 @@ $$;
 COMMENT ON FUNCTION swarm.open_case(text, text, swarm.priority, swarm.skillset, text, text) IS
     'opens a case (state new, no owner yet) for the helpdesk ticket external_ref; returns case_id';
 
+CREATE FUNCTION swarm.give_case(c swarm.cases, a swarm.agents, detail jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE swarm.cases AS t SET owner_id = a.agent_id, state = 'open' WHERE t.case_id = c.case_id;
+    PERFORM swarm.add_load(a.agent_id, 1, 0);
+    INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (c.case_id, a.agent_id, 'owner')
+    ON CONFLICT ON CONSTRAINT participants_pkey DO UPDATE SET left_at = NULL;
+    PERFORM swarm.record_event('case_assigned', c.case_id, NULL, a.agent_id, detail);
+END
+$$;
+COMMENT ON FUNCTION swarm.give_case(swarm.cases, swarm.agents, jsonb) IS
+    'internal: makes a locked, checked agent the owner of a locked new case';
+
+CREATE FUNCTION swarm.require_unowned(c swarm.cases)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF c.state <> 'new' THEN
+        RAISE EXCEPTION 'case % already has an owner', c.case_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('The case is %s and owned by agent %s.', c.state, c.owner_id),
+                  HINT = 'Change an owner with swarm.transfer_case().';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION swarm.require_unowned(swarm.cases) IS 'internal: raises 55000 when the case already has an owner';
+
 CREATE FUNCTION swarm.assign_case(case_id bigint, agent bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -437,22 +484,11 @@ DECLARE
     c swarm.cases := swarm.lock_case(case_id);
     a swarm.agents;
 BEGIN
-    IF c.state <> 'new' THEN
-        RAISE EXCEPTION 'case % already has an owner', c.case_id
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('The case is %s and owned by agent %s.', c.state, c.owner_id),
-                  HINT = 'Change an owner with swarm.transfer_case().';
-    END IF;
+    PERFORM swarm.require_unowned(c);
     a := swarm.lock_agent(agent);
     PERFORM swarm.require_active(a);
     PERFORM swarm.require_case_capacity(a);
-
-    UPDATE swarm.cases AS t SET owner_id = a.agent_id, state = 'open' WHERE t.case_id = c.case_id;
-    PERFORM swarm.add_load(a.agent_id, 1, 0);
-    INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (c.case_id, a.agent_id, 'owner')
-    ON CONFLICT ON CONSTRAINT participants_pkey DO UPDATE SET left_at = NULL;
-
-    PERFORM swarm.record_event('case_assigned', c.case_id, NULL, a.agent_id, '{}');
+    PERFORM swarm.give_case(c, a, '{}');
 END
 $$;
 COMMENT ON FUNCTION swarm.assign_case(bigint, bigint) IS 'gives a new (unowned) case its owner; the case becomes open';
@@ -480,6 +516,12 @@ BEGIN
     END IF;
     PERFORM swarm.require_active(a);
     PERFORM swarm.require_case_capacity(a);
+    IF EXISTS (SELECT 1 FROM swarm.collab_requests AS t
+                WHERE t.case_id = c.case_id AND t.helper_id = a.agent_id AND t.state = 'accepted') THEN
+        RAISE EXCEPTION 'agent % is helping on case % and cannot become its owner', a.agent_id, c.case_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Resolve or cancel the agent''s accepted request first.';
+    END IF;
 
     UPDATE swarm.cases AS t SET owner_id = a.agent_id, handoffs = t.handoffs + 1 WHERE t.case_id = c.case_id;
     PERFORM swarm.add_load(c.owner_id, -1, 0), swarm.add_load(a.agent_id, 1, 0);
@@ -505,6 +547,10 @@ DECLARE
 BEGIN
     PERFORM swarm.require(at, 'at');
     PERFORM swarm.require_state('case', c.case_id, c.state, '{new,open,pending}'::swarm.case_state[], 'respond to');
+    IF at < c.opened_at THEN
+        RAISE EXCEPTION 'response time % is before case % opened', at, c.case_id
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The case opened at %s.', c.opened_at);
+    END IF;
     IF c.first_response_at IS NOT NULL THEN
         RETURN c.first_response_at;
     END IF;
@@ -544,6 +590,7 @@ BEGIN
              WHERE t.request_id = r.request_id;
             PERFORM swarm.record_event('request_resolved', c.case_id, r.request_id, r.helper_id,
                 jsonb_build_object('by', 'case_resolved'));
+            PERFORM swarm.credit_experience(r.helper_id, r.needed);
             helpers := helpers || r.helper_id;
         ELSE
             UPDATE swarm.collab_requests AS t
@@ -561,6 +608,7 @@ BEGIN
     UPDATE swarm.cases AS t
        SET state = 'resolved', resolved_at = now(), kb_ref = coalesce(resolve_case.kb_ref, t.kb_ref)
      WHERE t.case_id = c.case_id;
+    PERFORM swarm.credit_experience(c.owner_id, c.needed);
     PERFORM swarm.record_event('case_resolved', c.case_id, NULL, c.owner_id,
         jsonb_build_object('kb_ref', kb_ref));
 END
@@ -677,6 +725,30 @@ $$;
 COMMENT ON FUNCTION swarm.request_help(bigint, text, swarm.skillset, text, swarm.priority, text, bigint) IS
     'the owner of an open case asks a specialty group, or agents with the needed skills, for help; returns request_id';
 
+CREATE FUNCTION swarm.take_request(r swarm.collab_requests, a swarm.agents, how text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF a.open_helps >= a.help_capacity THEN
+        RAISE EXCEPTION 'agent % is at help capacity', a.agent_id
+            USING ERRCODE = 'configuration_limit_exceeded',
+                  DETAIL = format('Requests being helped on: %s; help capacity: %s.', a.open_helps, a.help_capacity);
+    END IF;
+    UPDATE swarm.collab_requests AS t
+       SET state = 'accepted', helper_id = a.agent_id, accepted_at = now(), offered_to = NULL, offered_at = NULL
+     WHERE t.request_id = r.request_id;
+    PERFORM swarm.add_load(a.agent_id, 0, 1);
+    INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (r.case_id, a.agent_id, 'helper')
+    ON CONFLICT ON CONSTRAINT participants_pkey DO NOTHING;
+    PERFORM swarm.record_event('request_accepted', r.case_id, r.request_id, a.agent_id,
+        jsonb_build_object('was', r.state, 'how', how));
+END
+$$;
+COMMENT ON FUNCTION swarm.take_request(swarm.collab_requests, swarm.agents, text) IS
+    'internal: a locked, checked agent becomes the helper of a locked request (how: accepted or grabbed)';
+
 CREATE FUNCTION swarm.accept_request(request_id bigint, agent bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -704,21 +776,7 @@ BEGIN
                   HINT = 'The request can be accepted by others once the offer is declined or times out.';
     END IF;
     PERFORM swarm.require_active(a);
-    IF a.open_helps >= a.help_capacity THEN
-        RAISE EXCEPTION 'agent % is at help capacity', a.agent_id
-            USING ERRCODE = 'configuration_limit_exceeded',
-                  DETAIL = format('Requests being helped on: %s; help capacity: %s.', a.open_helps, a.help_capacity);
-    END IF;
-
-    UPDATE swarm.collab_requests AS t
-       SET state = 'accepted', helper_id = a.agent_id, accepted_at = now(), offered_to = NULL, offered_at = NULL
-     WHERE t.request_id = r.request_id;
-    PERFORM swarm.add_load(a.agent_id, 0, 1);
-    INSERT INTO swarm.participants (case_id, agent_id, role) VALUES (r.case_id, a.agent_id, 'helper')
-    ON CONFLICT ON CONSTRAINT participants_pkey DO NOTHING;
-
-    PERFORM swarm.record_event('request_accepted', r.case_id, r.request_id, a.agent_id,
-        jsonb_build_object('was', r.state));
+    PERFORM swarm.take_request(r, a, 'accepted');
 END
 $$;
 COMMENT ON FUNCTION swarm.accept_request(bigint, bigint) IS
@@ -738,8 +796,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'agent % does not exist', agent USING ERRCODE = 'undefined_object';
     END IF;
-    IF a.agent_id = r.requester_id THEN
-        RAISE EXCEPTION 'agent % asked for request % and cannot decline it', a.agent_id, r.request_id
+    IF EXISTS (SELECT 1 FROM swarm.cases AS c WHERE c.case_id = r.case_id AND c.owner_id = a.agent_id) THEN
+        RAISE EXCEPTION 'agent % owns case % and cannot decline its request %', a.agent_id, r.case_id, r.request_id
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Use swarm.cancel_request() to withdraw it.';
     END IF;
     IF EXISTS (SELECT 1 FROM swarm.request_declines AS d
@@ -755,6 +813,10 @@ BEGIN
     END IF;
     PERFORM swarm.record_event('request_declined', r.case_id, r.request_id, a.agent_id,
         jsonb_build_object('reason', reason, 'was', r.state));
+    -- a declined offer moves on to the next candidate (never back to a decliner)
+    IF r.state = 'offered' AND r.offered_to = a.agent_id THEN
+        PERFORM swarm.offer_request(r.request_id);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION swarm.decline_request(bigint, bigint, text) IS
@@ -773,6 +835,7 @@ BEGIN
        SET state = 'resolved', resolved_at = now(), summary = resolve_request.summary
      WHERE t.request_id = r.request_id;
     PERFORM swarm.add_load(r.helper_id, 0, -1);
+    PERFORM swarm.credit_experience(r.helper_id, r.needed);
     PERFORM swarm.record_event('request_resolved', r.case_id, r.request_id, r.helper_id,
         jsonb_build_object('summary', summary));
 END

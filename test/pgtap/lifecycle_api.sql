@@ -84,6 +84,11 @@ SELECT throws_ok($$SELECT swarm.add_agent('u9', NULL, 'pg:1')$$, '22004', 'name 
 SELECT throws_ok($$SELECT swarm.add_agent('u9', 'X', NULL)$$, '22004', 'skills must not be null', 'null skills');
 SELECT throws_ok($$SELECT swarm.add_agent('u9', 'X', 'pg:1', 'emea', 'Mars/Olympus')$$, '22023',
                  'time zone "Mars/Olympus" not recognized', 'invalid time zone');
+SELECT throws_ok($$SELECT swarm.add_agent('u9', 'X', 'pg:1', 'emea', 'UTC+3')$$, '22023',
+                 'time zone "UTC+3" not recognized', 'POSIX offset time zone');
+SELECT lives_ok($$SELECT swarm.add_agent('u8', 'Lower', 'pg:1', 'emea', 'europe/berlin')$$, 'lower-case IANA name');
+SELECT is((SELECT timezone FROM swarm.agents WHERE external_ref = 'u8'), 'Europe/Berlin', 'time zones are stored canonically');
+DELETE FROM swarm.agents WHERE external_ref = 'u8';
 SELECT throws_ok($$SELECT swarm.add_agent('u9', 'X', 'pg:1', 'emea', 'UTC', -1)$$, '22023',
                  'capacity must not be negative: -1', 'negative capacity');
 SELECT throws_ok($$SELECT swarm.add_agent('u9', 'X', 'pg:9')$$, '22P02', NULL, 'invalid skillset literal');
@@ -110,6 +115,7 @@ SELECT throws_ok($$SELECT swarm.remove_group_member('pg', 1)$$, '42704', 'agent 
 SELECT throws_ok($$SELECT swarm.open_case('T-1', 'dup', 'P1', '')$$, '23505',
                  'case with external_ref "T-1" already exists', 'duplicate case external_ref');
 SELECT throws_ok($$SELECT swarm.open_case('T-9', 'x', NULL, '')$$, '22004', 'priority must not be null', 'null priority');
+SELECT throws_ok($$SELECT swarm.open_case('T-9', '', 'P1', '')$$, '22023', 'subject must not be empty', 'empty subject');
 SELECT throws_ok($$SELECT swarm.open_case('T-9', 'x', 'P5', '')$$, '22P02', NULL, 'unknown priority');
 SELECT throws_ok($$SELECT swarm.open_case('T-9', 'x', 'P1', NULL)$$, '22004', 'needed must not be null', 'null needed');
 SELECT throws_ok($$SELECT swarm.assign_case(99, 1)$$, '42704', 'case 99 does not exist', 'assign unknown case');
@@ -133,6 +139,7 @@ SELECT lives_ok($$SELECT swarm.update_agent(3, active => true)$$, 'reactivate ag
 SELECT throws_ok($$SELECT swarm.reopen_case(1)$$, '55000', 'cannot reopen case 1: it is open', 'reopen an open case');
 SELECT throws_ok($$SELECT swarm.close_case(1)$$, '55000', 'cannot close case 1: it is open', 'close an open case');
 SELECT throws_ok($$SELECT swarm.record_response(99)$$, '42704', 'case 99 does not exist', 'respond to unknown case');
+SELECT throws_ok($$SELECT swarm.record_response(1, now() - interval '1 day')$$, '22023', NULL, 'a response before the case opened');
 SELECT is((SELECT handoffs FROM swarm.cases WHERE case_id = 1), 0, 'refused transfers counted no handoff');
 
 -- Requests ------------------------------------------------------------------------
@@ -158,12 +165,14 @@ SELECT throws_ok($$SELECT swarm.accept_request(1, 1)$$, '22023', 'agent 1 owns c
 SELECT throws_ok($$SELECT swarm.accept_request(99, 2)$$, '42704', 'request 99 does not exist', 'accept unknown request');
 SELECT throws_ok($$SELECT swarm.accept_request(1, 99)$$, '42704', 'agent 99 does not exist', 'accept by unknown agent');
 SELECT throws_ok($$SELECT swarm.resolve_request(1)$$, '55000', 'cannot resolve request 1: it is open', 'resolve an open request');
-SELECT throws_ok($$SELECT swarm.decline_request(1, 1)$$, '22023', 'agent 1 asked for request 1 and cannot decline it',
+SELECT throws_ok($$SELECT swarm.decline_request(1, 1)$$, '22023', 'agent 1 owns case 1 and cannot decline its request 1',
                  'owner declines its own request');
 SELECT lives_ok($$SELECT swarm.decline_request(1, 3, 'busy')$$, 'agent 3 declines request 1');
 SELECT throws_ok($$SELECT swarm.decline_request(1, 3)$$, '23505', 'agent 3 has already declined request 1', 'decline twice');
 SELECT lives_ok($$SELECT swarm.update_agent(2, help_capacity => 1)$$, 'agent 2 may help on one request');
 SELECT lives_ok($$SELECT swarm.accept_request(1, 2)$$, 'agent 2 accepts request 1');
+SELECT throws_ok($$SELECT swarm.transfer_case(1, 2, 'x')$$, '55000', 'agent 2 is helping on case 1 and cannot become its owner',
+                 'transfer to an agent helping on the case');
 SELECT throws_ok($$SELECT swarm.accept_request(1, 3)$$, '55000', 'request 1 is already accepted by agent 2', 'accept twice');
 SELECT throws_ok($$SELECT swarm.accept_request(2, 2)$$, '53400', 'agent 2 is at help capacity', 'accept beyond help capacity');
 SELECT throws_ok($$SELECT swarm.decline_request(1, 3)$$, '55000', 'cannot decline request 1: it is accepted',

@@ -58,7 +58,8 @@ SELECT swarm.request_help(1, 'pg') AS r4;
 SELECT case_id, agent_id, role, left_at IS NULL AS on_case FROM swarm.participants ORDER BY agent_id, role;
 
 -- transfer: a counted handoff, the old owner leaves, the new one joins
-SELECT swarm.transfer_case(1, 3, 'replication expert takes over');
+SELECT swarm.transfer_case(1, 3, 'replication expert takes over');  -- refused: 3 is helping on it
+SELECT swarm.transfer_case(1, 4, 'customer moved to the billing team');
 SELECT owner_id, handoffs FROM swarm.cases WHERE case_id = 1;
 SELECT agent_id, role, left_at IS NULL AS on_case FROM swarm.participants WHERE case_id = 1 ORDER BY agent_id, role;
 
