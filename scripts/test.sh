@@ -75,6 +75,19 @@ if ls test/pgtap/*.sql >/dev/null 2>&1; then
 	count_tap "$LOGDIR/pgtap.log" $?
 fi
 
+if ls docs/*.md >/dev/null 2>&1; then
+	echo "== docs examples"
+	bash docs/check_examples.sh >"$LOGDIR/docs.log" 2>&1
+	rc=$?
+	read -r ran bad < <(sed -n 's/^\([0-9]*\) examples run, \([0-9]*\) failed$/\1 \2/p' "$LOGDIR/docs.log" | tail -1)
+	ran=${ran:-0}; bad=${bad:-0}
+	[ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	passed=$((passed + ran - bad))
+	failed=$((failed + bad))
+	echo "  $((ran - bad)) passed, $bad failed"
+	[ "$bad" -ne 0 ] && grep -E 'FAILED|^----' -A8 "$LOGDIR/docs.log" | head -120
+fi
+
 stop_cluster
 
 if ls test/t/*.pl >/dev/null 2>&1; then
