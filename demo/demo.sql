@@ -50,14 +50,25 @@ SELECT a.name, a.skills, round(swarm.match_score(a.skills, c.needed)::numeric, 2
   FROM swarm.agents a, swarm.cases c WHERE c.case_id = :c1
  ORDER BY match DESC, a.agent_id;
 
-\echo '   Ana matches fully and works in the case''s region: she becomes its owner for the case''s whole life.'
-SELECT swarm.assign_case(:c1, :ana) \g /dev/null
+\echo '   Routing ranks the eligible owners (swarm.route_case) and says why:'
+SELECT r.agent_id, a.name, r.score, r.reasons->>'match' AS match, r.reasons->>'region' AS region,
+       r.reasons->>'load' AS load, r.reasons->>'availability' AS availability
+  FROM swarm.route_case(:c1, 5) WITH ORDINALITY AS r JOIN swarm.agents a USING (agent_id)
+ ORDER BY r.ordinality;
+\echo '   swarm.auto_assign gives the case to the best one: Ana, who matches fully and works in the case''s region.'
+\echo '   She owns it for the case''s whole life.'
+SELECT swarm.auto_assign(:c1) AS owner_id \gset
+SELECT name AS owner FROM swarm.agents WHERE agent_id = :owner_id;
 SELECT swarm.record_response(:c1) \g /dev/null
 
 \echo '== 4. Ana is stuck on the network side and swarms: she asks network-emea for help'
 SELECT swarm.request_help(:c1, 'network-emea', note => 'Is the WAN link dropping WAL traffic?') AS r1 \gset
 \echo '   ...and, in the same case, asks for a second pair of eyes on replication (pull: anyone qualified)'
 SELECT swarm.request_help(:c1, needed => 'replication:4', mode => 'pull') AS r2 \gset
+\echo '   Helpers suggested for the network request (swarm.suggest_helpers; the owner is never one):'
+SELECT s.agent_id, a.name, s.score, s.reasons
+  FROM swarm.suggest_helpers(:r1, 3) WITH ORDINALITY AS s JOIN swarm.agents a USING (agent_id)
+ ORDER BY s.ordinality;
 SELECT request_id, coalesce(g.name, '(skills)') AS "asked", r.needed, r.priority, r.mode, r.state
   FROM swarm.collab_requests r LEFT JOIN swarm.skill_groups g USING (group_id)
  WHERE r.case_id = :c1 ORDER BY request_id;
@@ -65,9 +76,12 @@ SELECT request_id, coalesce(g.name, '(skills)') AS "asked", r.needed, r.priority
 \echo '   Ana cannot help herself:'
 SELECT pg_temp.try(format('SELECT swarm.accept_request(%s, %s)', :r1, :ana)) AS "accept_request(r1, Ana)";
 
-\echo '   Omar accepts the network request; Kenji pulls the replication one.'
+\echo '   Push: the network request is offered to the best helper, who accepts it.'
+SELECT swarm.offer_request(:r1) AS offered_to \gset
+SELECT name AS "offered to" FROM swarm.agents WHERE agent_id = :offered_to;
 SELECT swarm.accept_request(:r1, :omar) \g /dev/null
-SELECT swarm.accept_request(:r2, :kenji) \g /dev/null
+\echo '   Pull: Kenji grabs the most urgent request he is qualified for (swarm.grab_request).'
+SELECT swarm.grab_request(:kenji) AS "request grabbed by Kenji";
 \echo '   A second acceptance of the same request is refused:'
 SELECT pg_temp.try(format('SELECT swarm.accept_request(%s, %s)', :r2, :dave)) AS "accept_request(r2, Dave)";
 SELECT swarm.resolve_request(:r1, 'MTU mismatch on the new WAN link; fixed') \g /dev/null
