@@ -117,6 +117,12 @@ CREATE TABLE swarm.cases (
     closed_at         timestamptz,
     handoffs          integer NOT NULL DEFAULT 0 CHECK (handoffs >= 0),
     kb_ref            text,
+    customer_tier     text,
+    sla_policy_id     bigint,
+    first_response_due timestamptz,
+    first_response_risk_at timestamptz,
+    resolution_due    timestamptz,
+    resolution_risk_at timestamptz,
     CHECK ((state = 'new') = (owner_id IS NULL)),
     CHECK ((state IN ('resolved', 'closed')) = (resolved_at IS NOT NULL)),
     CHECK ((state = 'closed') = (closed_at IS NOT NULL))
@@ -129,6 +135,11 @@ COMMENT ON COLUMN swarm.cases.external_ref IS 'the helpdesk''s ticket id';
 COMMENT ON COLUMN swarm.cases.needed IS 'skills the case needs';
 COMMENT ON COLUMN swarm.cases.handoffs IS 'how many times the owner changed (transfer_case)';
 COMMENT ON COLUMN swarm.cases.kb_ref IS 'knowledge article captured when the case was resolved';
+COMMENT ON COLUMN swarm.cases.customer_tier IS 'the customer''s service tier; SLA policies may be narrowed to it';
+COMMENT ON COLUMN swarm.cases.first_response_due IS 'when the first response is due (SLA), kept by the API';
+COMMENT ON COLUMN swarm.cases.resolution_due IS 'when resolution is due (SLA), kept by the API';
+COMMENT ON COLUMN swarm.cases.first_response_risk_at IS 'when the first response target becomes at risk';
+COMMENT ON COLUMN swarm.cases.resolution_risk_at IS 'when the resolution target becomes at risk';
 
 -- Collaboration requests -----------------------------------------------------
 
@@ -150,6 +161,11 @@ CREATE TABLE swarm.collab_requests (
     resolved_at      timestamptz,
     cancelled_at     timestamptz,
     escalation_level integer NOT NULL DEFAULT 0 CHECK (escalation_level >= 0),
+    sla_policy_id    bigint,
+    accept_due       timestamptz,
+    accept_risk_at   timestamptz,
+    resolution_due   timestamptz,
+    resolution_risk_at timestamptz,
     note             text,
     summary          text,
     cancel_reason    text,
@@ -175,6 +191,10 @@ COMMENT ON COLUMN swarm.collab_requests.needed IS 'skills the helper needs (the 
 COMMENT ON COLUMN swarm.collab_requests.preferred_id IS 'a helper the owner would like, offered first when eligible';
 COMMENT ON COLUMN swarm.collab_requests.offered_to IS 'the helper the request is pushed to while it is offered';
 COMMENT ON COLUMN swarm.collab_requests.escalation_level IS 'highest escalation level reached (0: none)';
+COMMENT ON COLUMN swarm.collab_requests.accept_due IS 'when acceptance (time to help) is due (SLA), kept by the API';
+COMMENT ON COLUMN swarm.collab_requests.resolution_due IS 'when the request''s resolution is due (SLA), kept by the API';
+COMMENT ON COLUMN swarm.collab_requests.accept_risk_at IS 'when the acceptance target becomes at risk';
+COMMENT ON COLUMN swarm.collab_requests.resolution_risk_at IS 'when the request resolution target becomes at risk';
 
 CREATE TABLE swarm.request_declines (
     request_id  bigint NOT NULL REFERENCES swarm.collab_requests,

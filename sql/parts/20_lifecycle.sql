@@ -413,7 +413,7 @@ COMMENT ON FUNCTION swarm.remove_group_member(text, bigint) IS 'removes an agent
 -- Cases -------------------------------------------------------------------------
 
 CREATE FUNCTION swarm.open_case(external_ref text, subject text, priority swarm.priority, needed swarm.skillset,
-                                customer_ref text DEFAULT NULL, region text DEFAULT NULL)
+                                customer_ref text DEFAULT NULL, region text DEFAULT NULL, customer_tier text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, swarm, pg_temp
@@ -429,19 +429,24 @@ BEGIN
         RAISE EXCEPTION 'case with external_ref "%" already exists', external_ref USING ERRCODE = 'unique_violation';
     END IF;
 
-    INSERT INTO swarm.cases (external_ref, subject, customer_ref, priority, needed, region)
+    IF customer_tier = '' THEN
+        RAISE EXCEPTION 'customer_tier must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    INSERT INTO swarm.cases (external_ref, subject, customer_ref, priority, needed, region, customer_tier)
     VALUES (open_case.external_ref, open_case.subject, open_case.customer_ref, open_case.priority,
-            open_case.needed, open_case.region)
+            open_case.needed, open_case.region, open_case.customer_tier)
     RETURNING case_id INTO new_id;
+    PERFORM swarm.sla_refresh_case(new_id);
 
     PERFORM swarm.record_event('case_opened', new_id, NULL, NULL,
         jsonb_build_object('external_ref', external_ref, 'priority', priority, 'needed', needed::text,
-                           'customer_ref', customer_ref, 'region', region));
+                           'customer_ref', customer_ref, 'region', region, 'customer_tier', customer_tier));
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION swarm.open_case(text, text, swarm.priority, swarm.skillset, text, text) IS
-    'opens a case (state new, no owner yet) for the helpdesk ticket external_ref; returns case_id';
+COMMENT ON FUNCTION swarm.open_case(text, text, swarm.priority, swarm.skillset, text, text, text) IS
+    'opens a case (state new, no owner yet) for the helpdesk ticket external_ref, with its SLA due times; returns case_id';
 
 CREATE FUNCTION swarm.give_case(c swarm.cases, a swarm.agents, detail jsonb)
 RETURNS void
@@ -715,6 +720,7 @@ BEGIN
     VALUES (c.case_id, c.owner_id, g.group_id, coalesce(request_help.needed, g.skills), request_help.preferred,
             coalesce(request_help.priority, c.priority), request_help.mode::swarm.request_mode, request_help.note)
     RETURNING request_id INTO new_id;
+    PERFORM swarm.sla_refresh_request(new_id);
 
     PERFORM swarm.record_event('help_requested', c.case_id, new_id, c.owner_id,
         jsonb_build_object('group', group_name, 'needed', coalesce(needed, g.skills)::text,

@@ -37,7 +37,7 @@ SELECT has_function('swarm', f, 'function swarm.' || f)
                     'request_help', 'accept_request', 'decline_request', 'resolve_request', 'cancel_request',
                     'resolve_case', 'reopen_case', 'close_case']) AS f;
 SELECT function_returns('swarm', 'add_agent', ARRAY['text', 'text', 'swarm.skillset', 'text', 'text', 'integer'], 'bigint');
-SELECT function_returns('swarm', 'open_case', ARRAY['text', 'text', 'swarm.priority', 'swarm.skillset', 'text', 'text'], 'bigint');
+SELECT function_returns('swarm', 'open_case', ARRAY['text', 'text', 'swarm.priority', 'swarm.skillset', 'text', 'text', 'text'], 'bigint');
 SELECT function_returns('swarm', 'request_help',
     ARRAY['bigint', 'text', 'swarm.skillset', 'text', 'swarm.priority', 'text', 'bigint'], 'bigint');
 
