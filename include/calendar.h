@@ -38,7 +38,9 @@ typedef struct Calendar
 } Calendar;
 
 extern Calendar *calendar_lookup(const char *name);
+extern Calendar *calendar_lookup_id(int64 calendar_id);
 extern TimestampTz calendar_add(const Calendar *cal, const char *name, TimestampTz start, int64 amount);
 extern int64 calendar_between(const Calendar *cal, TimestampTz from, TimestampTz to);
+extern bool calendar_is_working(const Calendar *cal, TimestampTz t);
 
 #endif							/* CALENDAR_H */

@@ -50,7 +50,16 @@ typedef struct CalendarCacheEntry
 	Calendar   *calendar;
 } CalendarCacheEntry;
 
+/* Names of calendars by id, for callers that hold an id */
+typedef struct CalendarIdEntry
+{
+	int64		calendar_id;	/* hash key */
+	char		name[CALENDAR_NAME_MAXLEN + 1];
+} CalendarIdEntry;
+
 static HTAB *calendar_cache = NULL;
+static HTAB *calendar_ids = NULL;
+static SPIPlanPtr calendar_name_plan = NULL;
 static MemoryContext calendar_context = NULL;
 static bool calendar_callback_registered = false;
 static Oid	calendar_relid = InvalidOid;
@@ -63,6 +72,7 @@ calendar_invalidate(Datum arg, Oid relid)
 	if (calendar_cache != NULL && (relid == InvalidOid || relid == calendar_relid))
 	{
 		calendar_cache = NULL;
+		calendar_ids = NULL;
 		MemoryContextReset(calendar_context);
 	}
 }
@@ -86,6 +96,10 @@ calendar_cache_init(void)
 	hctl.hcxt = calendar_context;
 	calendar_cache = hash_create("swarm calendar cache", 16, &hctl,
 								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	hctl.keysize = sizeof(int64);
+	hctl.entrysize = sizeof(CalendarIdEntry);
+	calendar_ids = hash_create("swarm calendar ids", 16, &hctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* qsort comparator for int32 values */
@@ -252,6 +266,60 @@ calendar_lookup(const char *name)
 	return cal;
 }
 
+/* The compiled calendar with that id */
+Calendar *
+calendar_lookup_id(int64 calendar_id)
+{
+	CalendarIdEntry *entry;
+	char		name[CALENDAR_NAME_MAXLEN + 1];
+	bool		found;
+
+	if (calendar_cache == NULL)
+		calendar_cache_init();
+	entry = hash_search(calendar_ids, &calendar_id, HASH_FIND, NULL);
+	if (entry != NULL)
+		return calendar_lookup(entry->name);
+
+	SPI_connect();
+	PG_TRY();
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1];
+
+		if (calendar_name_plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare("SELECT name FROM swarm.calendars WHERE calendar_id = $1",
+										1, argtypes);
+
+			if (p == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			SPI_keepplan(p);
+			calendar_name_plan = p;
+		}
+		values[0] = Int64GetDatum(calendar_id);
+		if (SPI_execute_plan(calendar_name_plan, values, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read calendar " INT64_FORMAT, calendar_id);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("calendar " INT64_FORMAT " does not exist", calendar_id)));
+		strlcpy(name, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), sizeof(name));
+	}
+	PG_CATCH();
+	{
+		SPI_finish();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	SPI_finish();
+
+	if (calendar_cache == NULL)
+		calendar_cache_init();
+	entry = hash_search(calendar_ids, &calendar_id, HASH_ENTER, &found);
+	strlcpy(entry->name, name, sizeof(entry->name));
+	return calendar_lookup(name);
+}
+
 /* Is the local date (days since 2000-01-01) a holiday of the calendar? */
 static bool
 calendar_is_holiday(const Calendar *cal, int32 date)
@@ -390,6 +458,29 @@ calendar_between(const Calendar *cal, TimestampTz from, TimestampTz to)
 		}
 	}
 	return total;
+}
+
+/* Is the instant t inside a working segment of the calendar? */
+bool
+calendar_is_working(const Calendar *cal, TimestampTz t)
+{
+	int32		date;
+	int			dow;
+	int			s;
+
+	if (cal->always)
+		return true;
+	date = calendar_local_date(cal, t);
+	dow = j2day(date + POSTGRES_EPOCH_JDATE);
+	if (cal->nsegments[dow] == 0 || calendar_is_holiday(cal, date))
+		return false;
+	for (s = 0; s < cal->nsegments[dow]; s++)
+	{
+		if (calendar_local_instant(cal, date, cal->segments[dow][s].start) <= t &&
+			t < calendar_local_instant(cal, date, cal->segments[dow][s].end))
+			return true;
+	}
+	return false;
 }
 
 /* An interval as microseconds of working time; months are refused as ambiguous */

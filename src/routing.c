@@ -29,6 +29,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "calendar.h"
 #include "routing.h"
 #include "swarm.h"
 
@@ -94,6 +95,7 @@ typedef struct AgentRow
 	bool		online;
 	int32		capacity;		/* capacity or help_capacity */
 	int32		used;			/* open_cases or open_helps */
+	int64		calendar_id;	/* the agent's shift calendar, or 0 */
 } AgentRow;
 
 /* Free capacity of a region among the candidates of a global group */
@@ -451,7 +453,8 @@ query_candidates(RoutingContext *ctx)
 		argtypes[0] = INT8OID;
 		values[0] = Int64GetDatum(ctx->group_id);
 		plan = routing_plan(&plan_helpers_in_group,
-							"SELECT a.agent_id, a.skills, a.region, a.presence = 'online', a.help_capacity, a.open_helps"
+							"SELECT a.agent_id, a.skills, a.region, a.presence = 'online', a.help_capacity, a.open_helps,"
+							" a.calendar_id"
 							" FROM swarm.group_members m JOIN swarm.agents a ON a.agent_id = m.agent_id"
 							" WHERE m.group_id = $1 AND a.active AND a.presence <> 'offline'"
 							" AND a.open_helps < a.help_capacity", 1, argtypes);
@@ -461,7 +464,7 @@ query_candidates(RoutingContext *ctx)
 		argtypes[0] = TEXTOID;
 		values[0] = CStringGetTextDatum(ctx->needed_text);
 		plan = routing_plan(&plan_helpers_by_skill,
-							"SELECT agent_id, skills, region, presence = 'online', help_capacity, open_helps"
+							"SELECT agent_id, skills, region, presence = 'online', help_capacity, open_helps, calendar_id"
 							" FROM swarm.agents WHERE skills OPERATOR(swarm.&&) $1::swarm.skillset"
 							" AND active AND presence <> 'offline' AND open_helps < help_capacity",
 							1, argtypes);
@@ -471,7 +474,7 @@ query_candidates(RoutingContext *ctx)
 		argtypes[0] = TEXTOID;
 		values[0] = CStringGetTextDatum(ctx->needed_text);
 		plan = routing_plan(&plan_owners_by_skill,
-							"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases"
+							"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases, calendar_id"
 							" FROM swarm.agents WHERE skills OPERATOR(swarm.&&) $1::swarm.skillset"
 							" AND active AND presence <> 'offline' AND open_cases < capacity",
 							1, argtypes);
@@ -479,7 +482,7 @@ query_candidates(RoutingContext *ctx)
 	else
 	{
 		plan = routing_plan(&plan_owners_all,
-							"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases"
+							"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases, calendar_id"
 							" FROM swarm.agents WHERE active AND presence <> 'offline' AND open_cases < capacity",
 							0, NULL);
 	}
@@ -498,6 +501,14 @@ read_agent_row(int i, AgentRow *row)
 	row->online = DatumGetBool(routing_value(i, 4, &isnull));
 	row->capacity = DatumGetInt32(routing_value(i, 5, &isnull));
 	row->used = DatumGetInt32(routing_value(i, 6, &isnull));
+	row->calendar_id = routing_int64(i, 7);
+}
+
+/* Is the agent within its shift (its calendar's working hours) at "at"? */
+static bool
+on_shift(const AgentRow *row, TimestampTz at)
+{
+	return row->calendar_id == 0 || calendar_is_working(calendar_lookup_id(row->calendar_id), at);
 }
 
 /* Are two regions (either may be NULL) the same? */
@@ -624,6 +635,8 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 		read_agent_row(i, row);
 		if (ctx->for_request && int64_member(ctx->excluded, ctx->nexcluded, row->agent_id))
 			continue;
+		if (!on_shift(row, ctx->now))
+			continue;
 		if (row->agent_id == ctx->preferred_id)
 			have_preferred = true;
 		nrows++;
@@ -636,7 +649,7 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 		Oid			argtypes[1] = {INT8OID};
 		Datum		values[1];
 		SPIPlanPtr	plan = routing_plan(&plan_preferred,
-										"SELECT agent_id, skills, region, presence = 'online', help_capacity, open_helps"
+										"SELECT agent_id, skills, region, presence = 'online', help_capacity, open_helps, calendar_id"
 										" FROM swarm.agents WHERE agent_id = $1 AND active"
 										" AND presence <> 'offline' AND open_helps < help_capacity",
 										1, argtypes);
@@ -644,7 +657,11 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 		values[0] = Int64GetDatum(ctx->preferred_id);
 		routing_exec(plan, values, NULL);
 		if (SPI_processed > 0)
-			read_agent_row(0, &rows[nrows++]);
+		{
+			read_agent_row(0, &rows[nrows]);
+			if (on_shift(&rows[nrows], ctx->now))
+				nrows++;
+		}
 	}
 
 	if (ctx->for_request && ctx->global_group)
@@ -771,7 +788,7 @@ score_one(RoutingContext *ctx, int64 agent_id, RoutingCandidate *cand, const cha
 	Oid			argtypes[1] = {INT8OID};
 	SPIPlanPtr	plan = routing_plan(&plan_agent,
 									"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases,"
-									" active, presence = 'offline' FROM swarm.agents WHERE agent_id = $1",
+									" calendar_id, active, presence = 'offline' FROM swarm.agents WHERE agent_id = $1",
 									1, argtypes);
 	Datum		values[1];
 	AgentRow	row;
@@ -786,10 +803,12 @@ score_one(RoutingContext *ctx, int64 agent_id, RoutingCandidate *cand, const cha
 	read_agent_row(0, &row);
 
 	*ineligible = NULL;
-	if (!DatumGetBool(routing_value(0, 7, &isnull)))
+	if (!DatumGetBool(routing_value(0, 8, &isnull)))
 		*ineligible = "inactive";
-	else if (DatumGetBool(routing_value(0, 8, &isnull)))
+	else if (DatumGetBool(routing_value(0, 9, &isnull)))
 		*ineligible = "offline";
+	else if (!on_shift(&row, ctx->now))
+		*ineligible = "outside working hours";
 	else if (row.used >= row.capacity)
 		*ineligible = "at capacity";
 	else if (ctx->needed->nskills > 0 && !skillset_overlaps_internal(row.skills, ctx->needed))

@@ -200,3 +200,31 @@ RETURNS interval
     LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION swarm.business_time(timestamptz, timestamptz, text) IS
     'working time between two instants on the calendar, as hours; negative when to_ts is before from_ts';
+
+-- Agents' shifts ---------------------------------------------------------------------
+
+ALTER TABLE swarm.agents ADD COLUMN calendar_id bigint REFERENCES swarm.calendars;
+COMMENT ON COLUMN swarm.agents.calendar_id IS
+    'the agent''s shift: outside its working hours routing treats the agent as not available';
+
+CREATE FUNCTION swarm.set_agent_calendar(agent bigint, calendar text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a swarm.agents := swarm.lock_agent(agent);
+    cal_id bigint;
+BEGIN
+    IF calendar IS NOT NULL THEN
+        SELECT c.calendar_id INTO cal_id FROM swarm.calendars AS c WHERE c.name = calendar;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'calendar "%" does not exist', calendar USING ERRCODE = 'undefined_object';
+        END IF;
+    END IF;
+    UPDATE swarm.agents AS t SET calendar_id = cal_id WHERE t.agent_id = a.agent_id;
+    PERFORM swarm.record_event('agent_updated', NULL, NULL, a.agent_id, jsonb_build_object('calendar', calendar));
+END
+$$;
+COMMENT ON FUNCTION swarm.set_agent_calendar(bigint, text) IS
+    'gives an agent a shift calendar (NULL: always available); routing skips agents outside their working hours';
