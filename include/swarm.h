@@ -16,6 +16,7 @@ extern int	swarm_offer_timeout;
 extern double swarm_grab_threshold;
 
 extern void _PG_init(void);
+extern void escalator_init(void);
 extern const char *swarm_timezone_canonical(const char *name);
 
 #endif							/* SWARM_H */

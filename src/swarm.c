@@ -50,5 +50,7 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	escalator_init();
+
 	MarkGUCPrefixReserved("swarm");
 }

@@ -150,9 +150,11 @@ BEGIN
            resolution_due = swarm.sla_deadline(r.case_id, r.created_at, p.request_resolution, cal),
            resolution_risk_at = swarm.sla_deadline(r.case_id, r.created_at, p.request_resolution * p.at_risk_fraction, cal)
      WHERE t.request_id = r.request_id;
+    PERFORM swarm.schedule_escalation(r.request_id);
 END
 $$;
-COMMENT ON FUNCTION swarm.sla_refresh_request(bigint) IS 'internal: recomputes a request''s SLA policy, due times and at-risk times';
+COMMENT ON FUNCTION swarm.sla_refresh_request(bigint) IS
+    'internal: recomputes a request''s SLA policy, due times and at-risk times, and schedules its next escalation';
 
 CREATE FUNCTION swarm.sla_refresh_open(calendar_id bigint DEFAULT NULL)
 RETURNS integer
