@@ -184,6 +184,7 @@ DECLARE
     cal text;
     rung record;
     at timestamptz;
+    lvl integer;
 BEGIN
     SELECT * INTO r FROM swarm.collab_requests AS t WHERE t.request_id = schedule_escalation.request_id;
     SELECT * INTO p FROM swarm.sla_policies AS t WHERE t.policy_id = r.sla_policy_id;
@@ -192,13 +193,14 @@ BEGIN
         SELECT * INTO rung FROM swarm.ladder_for(r.priority, r.group_id) AS l
          WHERE l.level > r.escalation_level ORDER BY l.level LIMIT 1;
         IF FOUND THEN
+            lvl := rung.level;
             at := CASE WHEN rung.at_fraction IS NOT NULL
                        THEN swarm.sla_deadline(r.case_id, r.created_at, p.accept * rung.at_fraction, cal)
                        ELSE r.accept_due + rung.after_due END;
         END IF;
     END IF;
     UPDATE swarm.collab_requests AS t
-       SET next_escalation_at = at, next_escalation_level = CASE WHEN at IS NOT NULL THEN rung.level END
+       SET next_escalation_at = at, next_escalation_level = CASE WHEN at IS NOT NULL THEN lvl END
      WHERE t.request_id = r.request_id;
     IF at IS NOT NULL THEN
         PERFORM swarm.wake_escalator(at);
