@@ -1,6 +1,7 @@
 -- demo/demo.sql: a small helpdesk walked through the swarm lifecycle.
--- Run by `make demo`; everything happens in one transaction that is rolled
--- back at the end, so the database is left as it was.
+-- Run by `make demo`.  On the throwaway cluster it commits and then shows a
+-- request escalating live; on your own server (psql -v rollback=1) it runs
+-- in one transaction that is rolled back, so the database is left as it was.
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = notice;
@@ -109,5 +110,33 @@ SELECT e.event_id, e.kind, e.case_id, e.request_id, a.name AS agent, e.detail
   FROM swarm.events e LEFT JOIN swarm.agents a USING (agent_id)
  WHERE e.case_id IS NOT NULL ORDER BY e.event_id;
 
+\if :rollback
 ROLLBACK;
 \echo '(the demo ran in one transaction and rolled back: the database is as it was)'
+\quit
+\endif
+COMMIT;
+
+\echo
+\echo '== 8. Escalation, live: nobody takes a P1 request, and the escalation worker steps in'
+\echo '   SLA for P1 on the 24x7 calendar: first response 15 min, resolution 4 h, acceptance 4 s (for the demo), request resolution 1 h.'
+SELECT swarm.set_sla_policy('P1', '15 min', '4 hours', '4 seconds', '1 hour') \g /dev/null
+SELECT CASE WHEN count(*) = 0 THEN swarm.start_escalator() END AS started_escalator
+  FROM swarm.escalator_status WHERE database = current_database() \g /dev/null
+SELECT swarm.open_case('T-1003', 'Primary down after a disk failure', 'P1', 'postgres:4', 'acme', 'emea') AS c3 \gset
+SELECT swarm.assign_case(:c3, :ana) \g /dev/null
+SELECT swarm.request_help(:c3, 'network-emea', note => 'Storage network?') AS r3 \gset
+\echo '   The default ladder: at risk (75% of 4 s) renotify; breached widen and notify leads; at 150% raise priority.'
+SELECT level, at_fraction, actions FROM swarm.ladder_for('P1', NULL);
+LISTEN swarm_escalations;
+\echo '   Waiting 7 seconds; each escalation arrives as a NOTIFY on swarm_escalations:'
+SELECT pg_sleep(7) \g /dev/null
+SELECT e.level, e.actions, round(extract(epoch FROM e.escalated_at - e.due_at) * 1000) AS "lag (ms)",
+       ev.detail - 'level' - 'actions' - 'due_at' AS effect
+  FROM swarm.escalations e
+  JOIN swarm.events ev ON ev.request_id = e.request_id AND ev.kind = 'request_escalated'
+                      AND (ev.detail ->> 'level')::int = e.level
+ WHERE e.request_id = :r3 ORDER BY e.level;
+SELECT pid, state, escalations, round(last_lag_ms::numeric, 1) AS "last lag (ms)" FROM swarm.escalator_status
+ WHERE database = current_database();
+SELECT swarm.stop_escalator() \g /dev/null

@@ -9,7 +9,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 bash "$TOP/scripts/deps.sh"
 
 run_demo() {
-	psql -X -q -v ON_ERROR_STOP=1 -P footer=off -f "$TOP/demo/demo.sql"
+	psql -X -q -v ON_ERROR_STOP=1 -v rollback="${DEMO_ROLLBACK:-0}" -P footer=off -f "$TOP/demo/demo.sql"
 }
 
 if [ -n "${PGHOST:-}${PGDATABASE:-}" ]; then
