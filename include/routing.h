@@ -31,6 +31,7 @@ typedef struct RoutingCandidate
 	double		components[RC_NCOMPONENTS];
 	double		score;
 	bool		preferred;		/* the request's preferred helper */
+	bool		round_robin;	/* ordered by turn, not by score */
 	double		order_key;		/* least_loaded / round_robin order, or 0 */
 } RoutingCandidate;
 

@@ -582,6 +582,7 @@ score_agent(const RoutingContext *ctx, const AgentRow *row,
 		sum += ctx->weights[k] * c[k];
 	cand->score = rint(sum / ctx->weight_sum * ROUTING_SCORE_SCALE) / ROUTING_SCORE_SCALE;
 	cand->preferred = (ctx->preferred_id != 0 && row->agent_id == ctx->preferred_id);
+	cand->round_robin = false;
 
 	switch (ctx->method)
 	{
@@ -590,6 +591,7 @@ score_agent(const RoutingContext *ctx, const AgentRow *row,
 			break;
 		case RM_ROUND_ROBIN:
 			cand->order_key = row->agent_id > ctx->rr_cursor ? 0.0 : 1.0;
+			cand->round_robin = true;
 			break;
 		default:
 			cand->order_key = 0.0;
@@ -608,7 +610,8 @@ candidate_cmp(const void *a, const void *b)
 		return x->preferred ? -1 : 1;
 	if (x->order_key != y->order_key)
 		return x->order_key < y->order_key ? -1 : 1;
-	if (x->score != y->score)
+	/* round robin takes turns by agent id, whatever the scores */
+	if (x->score != y->score && !x->round_robin)
 		return x->score > y->score ? -1 : 1;
 	return (x->agent_id > y->agent_id) - (x->agent_id < y->agent_id);
 }
@@ -625,6 +628,7 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 	uint64		i;
 
 	bool		have_preferred = false;
+	int			nmembers;
 
 	query_candidates(ctx);
 	rows = palloc((SPI_processed + 1) * sizeof(AgentRow));
@@ -641,6 +645,8 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 			have_preferred = true;
 		nrows++;
 	}
+
+	nmembers = nrows;
 
 	/* a preferred helper outside the group still comes first when eligible */
 	if (ctx->preferred_id != 0 && !have_preferred &&
@@ -664,8 +670,9 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 		}
 	}
 
+	/* follow the sun: spare capacity per region among the group's eligible members */
 	if (ctx->for_request && ctx->global_group)
-		spares = region_spares(rows, nrows, &nregions);
+		spares = region_spares(rows, nmembers, &nregions);
 
 	cands = palloc(Max(nrows, 1) * sizeof(RoutingCandidate));
 	for (i = 0; i < (uint64) nrows; i++)

@@ -68,6 +68,10 @@ BEGIN
         RAISE EXCEPTION 'the components of swarm.routing_weights cannot be renamed'
             USING ERRCODE = 'feature_not_supported';
     END IF;
+    IF NEW.default_weight IS DISTINCT FROM OLD.default_weight THEN
+        RAISE EXCEPTION 'the default weights of swarm.routing_weights cannot be changed'
+            USING ERRCODE = 'feature_not_supported', HINT = 'Set weight instead.';
+    END IF;
     PERFORM swarm.set_routing_weight(NEW.component, NEW.weight);
     RETURN NEW;
 END
@@ -223,6 +227,24 @@ $$;
 COMMENT ON FUNCTION swarm.set_group_routing(text, text) IS
     'sets how requests to a group pick a helper: skills (routing score), least_loaded or round_robin';
 
+CREATE FUNCTION swarm.expire_offer(r swarm.collab_requests)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- the agent who let the offer time out counts as having declined
+    INSERT INTO swarm.request_declines (request_id, agent_id, reason)
+    VALUES (r.request_id, r.offered_to, 'offer timed out')
+    ON CONFLICT ON CONSTRAINT request_declines_pkey DO NOTHING;
+    UPDATE swarm.collab_requests AS t SET state = 'open', offered_to = NULL, offered_at = NULL
+     WHERE t.request_id = r.request_id;
+    PERFORM swarm.record_event('offer_expired', r.case_id, r.request_id, r.offered_to, '{}');
+END
+$$;
+COMMENT ON FUNCTION swarm.expire_offer(swarm.collab_requests) IS
+    'internal: withdraws a locked request''s timed-out offer; its agent counts as having declined';
+
 CREATE FUNCTION swarm.offer_request(request_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -243,13 +265,7 @@ BEGIN
                             r.offered_at + swarm.offer_timeout()
                 USING ERRCODE = 'object_not_in_prerequisite_state';
         END IF;
-        -- the offer timed out: that agent counts as having declined
-        INSERT INTO swarm.request_declines (request_id, agent_id, reason)
-        VALUES (r.request_id, r.offered_to, 'offer timed out')
-        ON CONFLICT ON CONSTRAINT request_declines_pkey DO NOTHING;
-        UPDATE swarm.collab_requests AS t SET state = 'open', offered_to = NULL, offered_at = NULL
-         WHERE t.request_id = r.request_id;
-        PERFORM swarm.record_event('offer_expired', r.case_id, r.request_id, r.offered_to, '{}');
+        PERFORM swarm.expire_offer(r);
         r.state := 'open';
     END IF;
     PERFORM swarm.require_state('request', r.request_id, r.state, '{open}'::swarm.request_state[], 'offer');
@@ -277,16 +293,17 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, swarm, pg_temp
 AS $$
 DECLARE
-    rid bigint;
+    r swarm.collab_requests;
     n integer := 0;
 BEGIN
-    FOR rid IN SELECT t.request_id FROM swarm.collab_requests AS t
-                WHERE t.state = 'offered' AND t.offered_at + swarm.offer_timeout() <= at
-                ORDER BY t.offered_at, t.request_id
-                LIMIT max
-                FOR NO KEY UPDATE SKIP LOCKED
+    FOR r IN SELECT * FROM swarm.collab_requests AS t
+              WHERE t.state = 'offered' AND t.offered_at + swarm.offer_timeout() <= at
+              ORDER BY t.offered_at, t.request_id
+              LIMIT max
+              FOR NO KEY UPDATE SKIP LOCKED
     LOOP
-        PERFORM swarm.offer_request(rid);
+        PERFORM swarm.expire_offer(r);
+        PERFORM swarm.offer_request(r.request_id);
         n := n + 1;
     END LOOP;
     RETURN n;
