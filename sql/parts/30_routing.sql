@@ -32,8 +32,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     d double precision;
+    current_weight double precision;
 BEGIN
-    SELECT w.default_weight INTO d FROM swarm.routing_weights AS w
+    SELECT w.default_weight, w.weight INTO d, current_weight FROM swarm.routing_weights AS w
      WHERE w.component = swarm.require(set_routing_weight.component, 'component');
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown routing component "%"', component
@@ -43,6 +44,9 @@ BEGIN
     IF swarm.require(weight, 'weight') < 0 OR weight = 'infinity' OR weight = 'NaN' THEN
         RAISE EXCEPTION 'routing weight of "%" must be a finite number >= 0: %', component, weight
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF weight = current_weight THEN
+        RETURN;                                   -- nothing changes, nothing is recorded
     END IF;
     IF weight = d THEN
         DELETE FROM swarm.routing_weight_overrides AS o WHERE o.component = set_routing_weight.component;
