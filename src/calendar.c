@@ -232,6 +232,8 @@ calendar_lookup(const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("calendar \"%s\" does not exist", name)));
+	/* see changes other sessions committed since our last statement took a lock */
+	AcceptInvalidationMessages();
 	if (calendar_cache == NULL)
 		calendar_cache_init();
 	entry = hash_search(calendar_cache, name, HASH_FIND, NULL);
@@ -409,6 +411,9 @@ calendar_add(const Calendar *cal, const char *name, TimestampTz start, int64 amo
 				continue;
 			if (from < start)
 				from = start;
+			/* a segment that starts in a spring-forward gap may be empty */
+			if (to <= from)
+				continue;
 			if (amount <= to - from)
 				return from + amount;
 			amount -= to - from;

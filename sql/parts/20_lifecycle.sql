@@ -613,6 +613,10 @@ BEGIN
     UPDATE swarm.cases AS t
        SET state = 'resolved', resolved_at = now(), kb_ref = coalesce(resolve_case.kb_ref, t.kb_ref)
      WHERE t.case_id = c.case_id;
+    -- a case resolved while waiting on the customer ends its pause; due times follow
+    IF swarm.sla_end_pause(c.case_id) THEN
+        PERFORM swarm.sla_refresh_case(c.case_id);
+    END IF;
     PERFORM swarm.credit_experience(c.owner_id, c.needed);
     PERFORM swarm.record_event('case_resolved', c.case_id, NULL, c.owner_id,
         jsonb_build_object('kb_ref', kb_ref));

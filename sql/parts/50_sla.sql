@@ -463,6 +463,19 @@ $$;
 COMMENT ON FUNCTION swarm.sla_refresh_case_and_requests(bigint) IS
     'internal: recomputes the due times of a case and of its open requests';
 
+CREATE FUNCTION swarm.sla_end_pause(case_id bigint)
+RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ended AS (
+        UPDATE swarm.sla_pauses AS p SET resumed_at = greatest(clock_timestamp(), p.paused_at)
+         WHERE p.case_id = sla_end_pause.case_id AND p.resumed_at IS NULL
+        RETURNING 1)
+    SELECT count(*) > 0 FROM ended;
+$$;
+COMMENT ON FUNCTION swarm.sla_end_pause(bigint) IS 'internal: ends a case''s open pause, if any; true when there was one';
+
 CREATE FUNCTION swarm.pause_sla(case_id bigint, reason text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -476,7 +489,10 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     PERFORM swarm.require_state('case', c.case_id, c.state, '{open}'::swarm.case_state[], 'pause the SLA of');
-    INSERT INTO swarm.sla_pauses (case_id, paused_at, reason) VALUES (c.case_id, now(), reason);
+    -- real time, never before the last resume: pauses of a case never overlap
+    INSERT INTO swarm.sla_pauses (case_id, paused_at, reason)
+    SELECT c.case_id, greatest(clock_timestamp(), max(p.resumed_at) + interval '1 microsecond'), pause_sla.reason
+      FROM swarm.sla_pauses AS p WHERE p.case_id = c.case_id;
     UPDATE swarm.cases AS t SET state = 'pending' WHERE t.case_id = c.case_id;
     PERFORM swarm.sla_refresh_case_and_requests(c.case_id);
     PERFORM swarm.record_event('sla_paused', c.case_id, NULL, c.owner_id, jsonb_build_object('reason', reason));
@@ -498,8 +514,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format('The case is %s.', c.state);
     END IF;
-    UPDATE swarm.sla_pauses AS p SET resumed_at = greatest(now(), p.paused_at)
-     WHERE p.case_id = c.case_id AND p.resumed_at IS NULL;
+    PERFORM swarm.sla_end_pause(c.case_id);
     UPDATE swarm.cases AS t SET state = 'open' WHERE t.case_id = c.case_id;
     PERFORM swarm.sla_refresh_case_and_requests(c.case_id);
     PERFORM swarm.record_event('sla_resumed', c.case_id, NULL, c.owner_id, '{}');
@@ -607,7 +622,7 @@ BEGIN
     target := 'accept';
     due_at := r.accept_due;
     state := swarm.sla_state(r.accept_due, r.accept_risk_at, r.accepted_at,
-                             paused AND r.state IN ('open', 'offered'), now());
+                             paused AND r.state IN ('open', 'offered'), coalesce(r.cancelled_at, now()));
     elapsed := swarm.sla_elapsed(r.case_id, r.created_at, coalesce(r.accepted_at, r.cancelled_at, now()), cal);
     remaining := p.accept - elapsed;
     RETURN NEXT;
@@ -615,7 +630,7 @@ BEGIN
     target := 'resolution';
     due_at := r.resolution_due;
     state := swarm.sla_state(r.resolution_due, r.resolution_risk_at, r.resolved_at,
-                             paused AND r.state IN ('open', 'offered', 'accepted'), now());
+                             paused AND r.state IN ('open', 'offered', 'accepted'), coalesce(r.cancelled_at, now()));
     elapsed := swarm.sla_elapsed(r.case_id, r.created_at, coalesce(r.resolved_at, r.cancelled_at, now()), cal);
     remaining := p.request_resolution - elapsed;
     RETURN NEXT;
