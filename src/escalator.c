@@ -51,6 +51,8 @@ PG_FUNCTION_INFO_V1(swarm_escalator_workers);
 
 /* How many escalation workers may run at once (one per database, or a spare) */
 #define ESCALATOR_MAX_WORKERS 8
+/* How soon a sweep retries due requests it had to skip (locked elsewhere) */
+#define ESCALATOR_RETRY_MS 250
 
 /* What a worker is doing, for swarm.escalator_status */
 typedef enum EscalatorState
@@ -275,6 +277,11 @@ escalator_sweep(void)
 	int			save_sec_context;
 	char		sql[256];
 
+	/* while sweeping, any commit that schedules something wakes us again */
+	SpinLockAcquire(&escalator_shared->mutex);
+	escalator_shared->slots[my_slot].next_wakeup = DT_NOEND;
+	SpinLockRelease(&escalator_shared->mutex);
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
@@ -314,10 +321,20 @@ escalator_sweep(void)
 								  &lag_ms);
 		if (made >= escalator_batch_size)
 			sleep_ms = 0;
-		else if (escalator_query_float("SELECT extract(epoch FROM min(next_escalation_at) - clock_timestamp())::float8 * 1000"
-									   " FROM swarm.collab_requests WHERE state IN ('open', 'offered')",
-									   &next_ms))
-			sleep_ms = (long) Max(0.0, Min(next_ms + 1.0, (double) naptime_ms));
+		else
+		{
+			/* sleep until the next escalation in the future ... */
+			if (escalator_query_float("SELECT extract(epoch FROM min(next_escalation_at) - clock_timestamp())::float8 * 1000"
+									  " FROM swarm.collab_requests WHERE state IN ('open', 'offered')"
+									  " AND next_escalation_at > clock_timestamp()",
+									  &next_ms))
+				sleep_ms = (long) Max(1.0, Min(next_ms + 1.0, (double) naptime_ms));
+			/* ... but retry soon what was due and skipped (locked by a concurrent change) */
+			if (escalator_query_float("SELECT count(*)::float8 FROM swarm.collab_requests"
+									  " WHERE state IN ('open', 'offered') AND next_escalation_at <= clock_timestamp()",
+									  &next_ms) && next_ms > 0)
+				sleep_ms = Min(sleep_ms, ESCALATOR_RETRY_MS);
+		}
 
 		if (OidIsValid(run_as))
 			SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -403,6 +420,11 @@ swarm_escalator_main(Datum main_arg)
 				FlushErrorState();
 				pgstat_report_activity(STATE_IDLE, NULL);
 				sleep_ms = escalator_naptime * 1000L;
+				SpinLockAcquire(&escalator_shared->mutex);
+				escalator_shared->slots[my_slot].state = ES_SLEEPING;
+				escalator_shared->slots[my_slot].next_wakeup =
+					TimestampTzPlusMilliseconds(GetCurrentTimestamp(), sleep_ms);
+				SpinLockRelease(&escalator_shared->mutex);
 			}
 			PG_END_TRY();
 		}
@@ -425,6 +447,8 @@ swarm_escalator_main(Datum main_arg)
 static void
 escalator_xact_callback(XactEvent event, void *arg)
 {
+	Latch	   *latches[ESCALATOR_MAX_WORKERS];
+	int			nlatches = 0;
 	int			i;
 
 	if (pending_wake == 0)
@@ -438,9 +462,11 @@ escalator_xact_callback(XactEvent event, void *arg)
 
 			if (slot->in_use && slot->dbid == MyDatabaseId && slot->latch != NULL &&
 				pending_wake < slot->next_wakeup)
-				SetLatch(slot->latch);
+				latches[nlatches++] = slot->latch;
 		}
 		SpinLockRelease(&escalator_shared->mutex);
+		for (i = 0; i < nlatches; i++)
+			SetLatch(latches[i]);
 	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
@@ -479,6 +505,20 @@ swarm_start_escalator(PG_FUNCTION_ARGS)
 				 errmsg("swarm is not in shared_preload_libraries"),
 				 errhint("Add swarm to shared_preload_libraries and restart the server, "
 						 "or run swarm.escalate_due() from a scheduler.")));
+
+	{
+		int			used = 0;
+
+		SpinLockAcquire(&escalator_shared->mutex);
+		for (int i = 0; i < ESCALATOR_MAX_WORKERS; i++)
+			used += escalator_shared->slots[i].in_use ? 1 : 0;
+		SpinLockRelease(&escalator_shared->mutex);
+		if (used >= ESCALATOR_MAX_WORKERS)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("too many swarm escalation workers"),
+					 errdetail("At most %d can run at once.", ESCALATOR_MAX_WORKERS)));
+	}
 
 	escalator_worker_init(&worker, true);
 	worker.bgw_main_arg = BoolGetDatum(true);

@@ -188,7 +188,8 @@ DECLARE
 BEGIN
     SELECT * INTO r FROM swarm.collab_requests AS t WHERE t.request_id = schedule_escalation.request_id;
     SELECT * INTO p FROM swarm.sla_policies AS t WHERE t.policy_id = r.sla_policy_id;
-    IF r.state IN ('open', 'offered') AND r.accept_due IS NOT NULL THEN
+    IF r.state IN ('open', 'offered') AND r.accept_due IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM swarm.cases AS c WHERE c.case_id = r.case_id AND c.state = 'pending') THEN
         SELECT name INTO cal FROM swarm.calendars WHERE calendar_id = p.calendar_id;
         SELECT * INTO rung FROM swarm.ladder_for(r.priority, r.group_id) AS l
          WHERE l.level > r.escalation_level ORDER BY l.level LIMIT 1;
@@ -209,7 +210,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION swarm.schedule_escalation(bigint) IS
-    'internal: sets when a request''s next escalation level fires (none once accepted, without an SLA, or while paused)';
+    'internal: sets when a request''s next escalation level fires (none once accepted, without an SLA, or while its case is paused)';
 
 -- Actions -----------------------------------------------------------------------------
 
@@ -220,16 +221,31 @@ SET search_path = pg_catalog, swarm, pg_temp
 AS $$
 DECLARE
     g swarm.skill_groups;
+    scope swarm.group_scope;
 BEGIN
-    -- the global group whose skills fit the request best, else every skilled agent
-    SELECT * INTO g FROM swarm.skill_groups AS t
-     WHERE t.scope = 'global' AND t.group_id IS DISTINCT FROM r.group_id AND t.skills && r.needed
-     ORDER BY swarm.match_score(t.skills, r.needed) DESC, t.group_id
-     LIMIT 1;
-    IF FOUND THEN
-        UPDATE swarm.collab_requests AS t SET group_id = g.group_id WHERE t.request_id = r.request_id;
-        RETURN jsonb_build_object('widened_to', g.name);
-    ELSIF r.group_id IS NOT NULL AND r.needed <> ''::swarm.skillset THEN
+    IF r.group_id IS NULL THEN
+        RETURN jsonb_build_object('widened_to', NULL);      -- open to every skilled agent already
+    END IF;
+    SELECT t.scope INTO scope FROM swarm.skill_groups AS t WHERE t.group_id = r.group_id;
+    -- a regional group widens to the global group that fits best ...
+    IF scope = 'regional' THEN
+        SELECT * INTO g FROM swarm.skill_groups AS t
+         WHERE t.scope = 'global' AND t.skills && r.needed
+           AND NOT EXISTS (SELECT 1 FROM swarm.collab_requests AS o
+                            WHERE o.case_id = r.case_id AND o.group_id = t.group_id
+                              AND o.state IN ('open', 'offered', 'accepted'))
+         ORDER BY swarm.match_score(t.skills, r.needed) DESC, t.group_id
+         LIMIT 1;
+        IF FOUND THEN
+            UPDATE swarm.collab_requests AS t SET group_id = g.group_id WHERE t.request_id = r.request_id;
+            RETURN jsonb_build_object('widened_to', g.name);
+        END IF;
+    END IF;
+    -- ... and a global one (or a regional one without a global fit) to every skilled agent
+    IF r.needed <> ''::swarm.skillset
+       AND NOT EXISTS (SELECT 1 FROM swarm.collab_requests AS o
+                        WHERE o.case_id = r.case_id AND o.group_id IS NULL AND o.needed = r.needed
+                          AND o.state IN ('open', 'offered', 'accepted')) THEN
         UPDATE swarm.collab_requests AS t SET group_id = NULL WHERE t.request_id = r.request_id;
         RETURN jsonb_build_object('widened_to', 'every skilled agent');
     END IF;
@@ -237,7 +253,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION swarm.escalation_widen(swarm.collab_requests) IS
-    'internal: opens a request to the best-fitting global group, or to every agent with the needed skills';
+    'internal: widens a request: regional group to the best-fitting global group, else to every agent with the needed skills (never into a specialty the case already asked)';
 
 CREATE FUNCTION swarm.escalate_request(r swarm.collab_requests, level integer, actions swarm.escalation_action[],
                                        due_at timestamptz)
@@ -329,17 +345,33 @@ BEGIN
               LIMIT max
               FOR NO KEY UPDATE SKIP LOCKED
     LOOP
-        -- every level that is due by now, in order (a request may be several behind)
-        LOOP
-            SELECT * INTO rung FROM swarm.ladder_for(r.priority, r.group_id) AS l WHERE l.level = r.next_escalation_level;
-            EXIT WHEN NOT FOUND;
-            IF swarm.escalate_request(r, rung.level, rung.actions, r.next_escalation_at) THEN
-                n := n + 1;
-            END IF;
-            SELECT * INTO r FROM swarm.collab_requests AS t WHERE t.request_id = r.request_id;
-            EXIT WHEN r.state NOT IN ('open', 'offered') OR r.next_escalation_at IS NULL
-                   OR r.next_escalation_at > escalate_due.now;
-        END LOOP;
+        BEGIN
+            -- every level that is due by now, in order (a request may be several behind)
+            LOOP
+                SELECT * INTO rung FROM swarm.ladder_for(r.priority, r.group_id) AS l
+                 WHERE l.level = r.next_escalation_level;
+                IF NOT FOUND THEN
+                    -- the ladder changed under the schedule: schedule again
+                    PERFORM swarm.schedule_escalation(r.request_id);
+                    SELECT * INTO r FROM swarm.collab_requests AS t WHERE t.request_id = r.request_id;
+                    SELECT * INTO rung FROM swarm.ladder_for(r.priority, r.group_id) AS l
+                     WHERE l.level = r.next_escalation_level;
+                    EXIT WHEN NOT FOUND OR r.next_escalation_at > escalate_due.now;
+                END IF;
+                IF swarm.escalate_request(r, rung.level, rung.actions, r.next_escalation_at) THEN
+                    n := n + 1;
+                END IF;
+                SELECT * INTO r FROM swarm.collab_requests AS t WHERE t.request_id = r.request_id;
+                EXIT WHEN r.state NOT IN ('open', 'offered') OR r.next_escalation_at IS NULL
+                       OR r.next_escalation_at > escalate_due.now;
+            END LOOP;
+        EXCEPTION WHEN others THEN
+            -- one broken request must not hold up the others: log it and try it again later
+            RAISE WARNING 'could not escalate request %: %', r.request_id, SQLERRM
+                USING DETAIL = format('SQLSTATE %s; retried in a minute.', SQLSTATE);
+            UPDATE swarm.collab_requests AS t SET next_escalation_at = escalate_due.now + interval '1 minute'
+             WHERE t.request_id = r.request_id;
+        END;
     END LOOP;
     RETURN n;
 END
@@ -374,3 +406,6 @@ COMMENT ON FUNCTION swarm.escalator_workers() IS 'internal: the running escalati
 CREATE VIEW swarm.escalator_status AS SELECT * FROM swarm.escalator_workers();
 COMMENT ON VIEW swarm.escalator_status IS
     'escalation workers: pid, database, state, last sweep, escalations made, next wake-up, lag (ms) of the last escalations';
+
+REVOKE EXECUTE ON FUNCTION swarm.start_escalator() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION swarm.stop_escalator() FROM PUBLIC;
