@@ -426,6 +426,8 @@ DECLARE
     c swarm.cases := swarm.lock_case(case_id);
     rid bigint;
 BEGIN
+    PERFORM swarm.require_state('case', c.case_id, c.state, '{new,open,pending}'::swarm.case_state[],
+                                'change the customer tier of');
     IF customer_tier = '' THEN
         RAISE EXCEPTION 'customer_tier must not be empty' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -577,10 +579,12 @@ BEGIN
     END IF;
     SELECT name INTO cal FROM swarm.calendars WHERE calendar_id = p.calendar_id;
 
-    stop := coalesce(c.first_response_at, now());
+    -- a case resolved without a response stops the first-response clock too
+    stop := coalesce(c.first_response_at, c.resolved_at, now());
     target := 'first_response';
     due_at := c.first_response_due;
-    state := swarm.sla_state(c.first_response_due, c.first_response_risk_at, c.first_response_at, c.state = 'pending', now());
+    state := swarm.sla_state(c.first_response_due, c.first_response_risk_at, c.first_response_at, c.state = 'pending',
+                             coalesce(c.resolved_at, now()));
     elapsed := swarm.sla_elapsed(c.case_id, c.opened_at, stop, cal);
     remaining := p.first_response - elapsed;
     RETURN NEXT;

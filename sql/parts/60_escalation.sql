@@ -369,7 +369,7 @@ BEGIN
             -- one broken request must not hold up the others: log it and try it again later
             RAISE WARNING 'could not escalate request %: %', r.request_id, SQLERRM
                 USING DETAIL = format('SQLSTATE %s; retried in a minute.', SQLSTATE);
-            UPDATE swarm.collab_requests AS t SET next_escalation_at = escalate_due.now + interval '1 minute'
+            UPDATE swarm.collab_requests AS t SET next_escalation_at = clock_timestamp() + interval '1 minute'
              WHERE t.request_id = r.request_id;
         END;
     END LOOP;
