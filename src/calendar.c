@@ -366,6 +366,44 @@ calendar_local_instant(const Calendar *cal, int32 date, int minutes)
 	return result;
 }
 
+/*
+ * Walking day by day, the instant of each local midnight is needed; the next
+ * day's midnight is the end of this one, so it is kept for the next step.
+ */
+typedef struct CalendarDay
+{
+	int32		date;			/* local date (days since 2000-01-01) */
+	TimestampTz start;			/* its local midnight */
+	TimestampTz end;			/* the next local midnight */
+} CalendarDay;
+
+/* Move a CalendarDay to date, converting only what the previous step did not */
+static void
+calendar_day_set(const Calendar *cal, CalendarDay *day, int32 date)
+{
+	if (date == day->date + 1 && day->end != 0)
+		day->start = day->end;
+	else if (date != day->date || day->start == 0)
+		day->start = calendar_local_instant(cal, date, 0);
+	else
+		return;
+	day->date = date;
+	day->end = calendar_local_instant(cal, date + 1, 0);
+}
+
+/*
+ * The instant of "minutes" past local midnight on the day.  On an ordinary
+ * day (24 hours long) that is midnight plus the minutes; on a day with a
+ * daylight-saving change the wall-clock time is converted exactly.
+ */
+static inline TimestampTz
+calendar_day_instant(const Calendar *cal, const CalendarDay *day, int minutes)
+{
+	if (day->end - day->start == USECS_PER_DAY)
+		return day->start + (int64) minutes * USECS_PER_MINUTE;
+	return calendar_local_instant(cal, day->date, minutes);
+}
+
 /* The local date (days since 2000-01-01) of an instant in the calendar's zone */
 static int32
 calendar_local_date(const Calendar *cal, TimestampTz t)
@@ -385,6 +423,7 @@ calendar_local_date(const Calendar *cal, TimestampTz t)
 TimestampTz
 calendar_add(const Calendar *cal, const char *name, TimestampTz start, int64 amount)
 {
+	CalendarDay day = {0};
 	int32		date;
 	int			i;
 
@@ -402,10 +441,11 @@ calendar_add(const Calendar *cal, const char *name, TimestampTz start, int64 amo
 		CHECK_FOR_INTERRUPTS();
 		if (cal->nsegments[dow] == 0 || calendar_is_holiday(cal, date))
 			continue;
+		calendar_day_set(cal, &day, date);
 		for (s = 0; s < cal->nsegments[dow]; s++)
 		{
-			TimestampTz from = calendar_local_instant(cal, date, cal->segments[dow][s].start);
-			TimestampTz to = calendar_local_instant(cal, date, cal->segments[dow][s].end);
+			TimestampTz from = calendar_day_instant(cal, &day, cal->segments[dow][s].start);
+			TimestampTz to = calendar_day_instant(cal, &day, cal->segments[dow][s].end);
 
 			if (to <= start)
 				continue;
@@ -430,6 +470,7 @@ calendar_add(const Calendar *cal, const char *name, TimestampTz start, int64 amo
 int64
 calendar_between(const Calendar *cal, TimestampTz from, TimestampTz to)
 {
+	CalendarDay day = {0};
 	int32		date;
 	int32		last;
 	int64		total = 0;
@@ -449,10 +490,11 @@ calendar_between(const Calendar *cal, TimestampTz from, TimestampTz to)
 		CHECK_FOR_INTERRUPTS();
 		if (cal->nsegments[dow] == 0 || calendar_is_holiday(cal, date))
 			continue;
+		calendar_day_set(cal, &day, date);
 		for (s = 0; s < cal->nsegments[dow]; s++)
 		{
-			TimestampTz a = calendar_local_instant(cal, date, cal->segments[dow][s].start);
-			TimestampTz b = calendar_local_instant(cal, date, cal->segments[dow][s].end);
+			TimestampTz a = calendar_day_instant(cal, &day, cal->segments[dow][s].start);
+			TimestampTz b = calendar_day_instant(cal, &day, cal->segments[dow][s].end);
 
 			if (a < from)
 				a = from;

@@ -47,13 +47,18 @@ ALTER TABLE swarm.cases ADD FOREIGN KEY (sla_policy_id) REFERENCES swarm.sla_pol
 ALTER TABLE swarm.collab_requests ADD FOREIGN KEY (sla_policy_id) REFERENCES swarm.sla_policies ON DELETE SET NULL;
 
 -- The escalation worker and swarm.sla_due find what is at risk from these.
+-- They carry the due times and ids, so sla_due reads them alone (index-only scans).
 CREATE INDEX cases_first_response_risk_idx ON swarm.cases (first_response_risk_at)
+    INCLUDE (first_response_due, case_id)
     WHERE first_response_at IS NULL AND state IN ('new', 'open');
 CREATE INDEX cases_resolution_risk_idx ON swarm.cases (resolution_risk_at)
+    INCLUDE (resolution_due, case_id)
     WHERE state IN ('new', 'open');
 CREATE INDEX collab_requests_accept_risk_idx ON swarm.collab_requests (accept_risk_at)
+    INCLUDE (accept_due, request_id, case_id)
     WHERE state IN ('open', 'offered');
 CREATE INDEX collab_requests_resolution_risk_idx ON swarm.collab_requests (resolution_risk_at)
+    INCLUDE (resolution_due, request_id, case_id)
     WHERE state IN ('open', 'offered', 'accepted');
 
 -- Deadlines -------------------------------------------------------------------------
@@ -645,9 +650,15 @@ COMMENT ON FUNCTION swarm.request_sla_status(bigint) IS
 
 CREATE FUNCTION swarm.sla_due(before timestamptz DEFAULT now(), max integer DEFAULT 1000)
 RETURNS TABLE (kind text, id bigint, case_id bigint, target text, due_at timestamptz, risk_at timestamptz, state text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL plans this with the values of before and max, so each branch
+    -- is a range scan of its at-risk index (a SQL function with a pinned
+    -- search_path is never inlined and would be planned blind).
+    RETURN QUERY
     SELECT * FROM (
         (SELECT 'case'::text, c.case_id, c.case_id, 'first_response'::text, c.first_response_due, c.first_response_risk_at,
                 CASE WHEN c.first_response_due <= before THEN 'breached' ELSE 'at_risk' END
@@ -670,7 +681,8 @@ AS $$
           WHERE r.state IN ('open', 'offered', 'accepted') AND r.resolution_risk_at <= before)
     ) AS due (kind, id, case_id, target, due_at, risk_at, state)
     ORDER BY due.due_at, due.kind, due.id, due.target
-    LIMIT max;
+    LIMIT sla_due.max;
+END
 $$;
 COMMENT ON FUNCTION swarm.sla_due(timestamptz, integer) IS
     'open cases and requests at risk or breached by "before", most overdue first (from the at-risk indexes)';

@@ -261,8 +261,9 @@ SELECT * FROM swarm.sla_due('2020-06-16 12:00');
 SELECT * FROM swarm.sla_due('2020-06-16 12:00', 3);
 SELECT count(*) AS at_risk_before_2030 FROM swarm.sla_due('2030-01-01');
 SELECT kind, id, target, state FROM swarm.sla_due('2030-06-17 10:50', 100) WHERE case_id = 4;
--- the function's query uses the four partial at-risk indexes (sla_due pins its
--- search_path, so it is not inlined: its query is prepared from its source)
+-- the function's query uses the four partial at-risk indexes (its RETURN QUERY
+-- statement is prepared from the function's source, with before and max as
+-- parameters, as PL/pgSQL plans it)
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT * FROM swarm.sla_due('2020-06-16 12:00', 10);
@@ -270,8 +271,9 @@ DO $$
 BEGIN
     EXECUTE 'PREPARE sla_due_query(timestamptz, integer) AS '
          || regexp_replace(regexp_replace(
-                (SELECT prosrc FROM pg_proc WHERE oid = 'swarm.sla_due(timestamptz, integer)'::regprocedure),
-                '\mbefore\M', '$1', 'g'), '\mmax\M', '$2', 'g');
+                (SELECT substring(prosrc FROM 'RETURN QUERY(.*);\s*END') FROM pg_proc
+                  WHERE oid = 'swarm.sla_due(timestamptz, integer)'::regprocedure),
+                '\mbefore\M', '$1', 'g'), '\msla_due\.max\M', '$2', 'g');
 END
 $$;
 EXPLAIN (COSTS OFF) EXECUTE sla_due_query('2020-06-16 12:00', 10);
