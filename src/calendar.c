@@ -59,6 +59,9 @@ typedef struct CalendarIdEntry
 
 static HTAB *calendar_cache = NULL;
 static HTAB *calendar_ids = NULL;
+/* The calendar looked up last: most callers use one calendar over and over */
+static char last_name[CALENDAR_NAME_MAXLEN + 1];
+static Calendar *last_calendar = NULL;
 static SPIPlanPtr calendar_name_plan = NULL;
 static MemoryContext calendar_context = NULL;
 static bool calendar_callback_registered = false;
@@ -73,6 +76,7 @@ calendar_invalidate(Datum arg, Oid relid)
 	{
 		calendar_cache = NULL;
 		calendar_ids = NULL;
+		last_calendar = NULL;
 		MemoryContextReset(calendar_context);
 	}
 }
@@ -234,11 +238,17 @@ calendar_lookup(const char *name)
 				 errmsg("calendar \"%s\" does not exist", name)));
 	/* see changes other sessions committed since our last statement took a lock */
 	AcceptInvalidationMessages();
+	if (last_calendar != NULL && strcmp(name, last_name) == 0)
+		return last_calendar;
 	if (calendar_cache == NULL)
 		calendar_cache_init();
 	entry = hash_search(calendar_cache, name, HASH_FIND, NULL);
 	if (entry != NULL)
+	{
+		strlcpy(last_name, name, sizeof(last_name));
+		last_calendar = entry->calendar;
 		return entry->calendar;
+	}
 
 	/*
 	 * Compile into a context of its own, attached to the cache only once the
@@ -265,6 +275,8 @@ calendar_lookup(const char *name)
 	MemoryContextSetParent(cxt, calendar_context);
 	entry = hash_search(calendar_cache, name, HASH_ENTER, &found);
 	entry->calendar = cal;
+	strlcpy(last_name, name, sizeof(last_name));
+	last_calendar = cal;
 	return cal;
 }
 
@@ -375,20 +387,52 @@ typedef struct CalendarDay
 	int32		date;			/* local date (days since 2000-01-01) */
 	TimestampTz start;			/* its local midnight */
 	TimestampTz end;			/* the next local midnight */
+	TimestampTz boundary;		/* the next daylight-saving change after start */
 } CalendarDay;
+
+/* The next daylight-saving change after t (DT_NOEND when the zone has none left) */
+static TimestampTz
+calendar_next_boundary(const Calendar *cal, TimestampTz t, long *gmtoff)
+{
+	pg_time_t	tt = timestamptz_to_time_t(t);
+	pg_time_t	boundary;
+	long		before_gmtoff;
+	long		after_gmtoff;
+	int			before_isdst;
+	int			after_isdst;
+	int			r;
+
+	r = pg_next_dst_boundary(&tt, &before_gmtoff, &before_isdst, &boundary,
+							 &after_gmtoff, &after_isdst, cal->tz);
+	if (gmtoff != NULL)
+		*gmtoff = before_gmtoff;
+	if (r == 1)
+		return time_t_to_timestamptz(boundary);
+	return r == 0 ? DT_NOEND : t;	/* on failure, every day is converted exactly */
+}
 
 /* Move a CalendarDay to date, converting only what the previous step did not */
 static void
 calendar_day_set(const Calendar *cal, CalendarDay *day, int32 date)
 {
+	if (date == day->date && day->start != 0 && day->end != 0)
+		return;
 	if (date == day->date + 1 && day->end != 0)
 		day->start = day->end;
 	else if (date != day->date || day->start == 0)
+	{
 		day->start = calendar_local_instant(cal, date, 0);
-	else
-		return;
+		day->boundary = 0;
+	}
 	day->date = date;
-	day->end = calendar_local_instant(cal, date + 1, 0);
+
+	/* while no daylight-saving change can fall in the day, it is 24 hours long */
+	if (day->boundary == 0 || day->start >= day->boundary)
+		day->boundary = calendar_next_boundary(cal, day->start, NULL);
+	if (day->start + USECS_PER_DAY < day->boundary)
+		day->end = day->start + USECS_PER_DAY;
+	else
+		day->end = calendar_local_instant(cal, date + 1, 0);
 }
 
 /*
@@ -404,19 +448,32 @@ calendar_day_instant(const Calendar *cal, const CalendarDay *day, int minutes)
 	return calendar_local_instant(cal, day->date, minutes);
 }
 
-/* The local date (days since 2000-01-01) of an instant in the calendar's zone */
+/*
+ * The local date (days since 2000-01-01) of an instant in the calendar's
+ * zone.  When day is not NULL it is started there: that day's local midnight
+ * as t's own UTC offset has it, and the next daylight-saving change after t.
+ * The midnight is exact unless the offset changed between it and t; local
+ * times before t may then be an hour off, but every walk starts at t, so it
+ * never uses them.
+ */
 static int32
-calendar_local_date(const Calendar *cal, TimestampTz t)
+calendar_local_date(const Calendar *cal, TimestampTz t, CalendarDay *day)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
+	long		gmtoff;
+	TimestampTz boundary = calendar_next_boundary(cal, t, &gmtoff);
+	int64		local = t + (int64) gmtoff * USECS_PER_SEC;
+	int32		date = (int32) (local / USECS_PER_DAY);
 
-	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, cal->tz) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+	if (local % USECS_PER_DAY < 0)
+		date--;					/* floor, for instants before 2000 */
+	if (day != NULL)
+	{
+		day->date = date;
+		day->start = (int64) date * USECS_PER_DAY - (int64) gmtoff * USECS_PER_SEC;
+		day->end = 0;
+		day->boundary = boundary;
+	}
+	return date;
 }
 
 /* The instant when "amount" microseconds of working time have elapsed from start */
@@ -432,7 +489,7 @@ calendar_add(const Calendar *cal, const char *name, TimestampTz start, int64 amo
 	if (cal->always)
 		return start + amount;
 
-	date = calendar_local_date(cal, start);
+	date = calendar_local_date(cal, start, &day);
 	for (i = 0; i < CALENDAR_MAX_DAYS; i++, date++)
 	{
 		int			dow = j2day(date + POSTGRES_EPOCH_JDATE);
@@ -480,8 +537,8 @@ calendar_between(const Calendar *cal, TimestampTz from, TimestampTz to)
 	if (cal->always)
 		return to - from;
 
-	date = calendar_local_date(cal, from);
-	last = calendar_local_date(cal, to);
+	date = calendar_local_date(cal, from, &day);
+	last = calendar_local_date(cal, to, NULL);
 	for (; date <= last; date++)
 	{
 		int			dow = j2day(date + POSTGRES_EPOCH_JDATE);
@@ -517,7 +574,7 @@ calendar_is_working(const Calendar *cal, TimestampTz t)
 
 	if (cal->always)
 		return true;
-	date = calendar_local_date(cal, t);
+	date = calendar_local_date(cal, t, NULL);
 	dow = j2day(date + POSTGRES_EPOCH_JDATE);
 	if (cal->nsegments[dow] == 0 || calendar_is_holiday(cal, date))
 		return false;
