@@ -261,18 +261,20 @@ escalator_query_float(const char *sql, double *result)
 }
 
 /*
- * One sweep in one transaction.  Returns how long to sleep, in milliseconds:
- * until the next escalation is due, at most the naptime, 0 when the batch
- * was full (more is due).
+ * One sweep in one transaction.  Returns when to wake up: when the next
+ * escalation is due, at most a naptime away, at once when the batch was full
+ * (more is due), soon when due requests had to be skipped (locked elsewhere).
  */
-static long
+static TimestampTz
 escalator_sweep(void)
 {
 	long		naptime_ms = escalator_naptime * 1000L;
-	long		sleep_ms = naptime_ms;
+	TimestampTz wake;
 	int64		made = 0;
 	double		lag_ms = -1;
 	double		next_ms;
+	bool		have_next = false;
+	bool		skipped = false;
 	Oid			save_userid;
 	int			save_sec_context;
 	char		sql[256];
@@ -319,25 +321,39 @@ escalator_sweep(void)
 			escalator_query_float("SELECT extract(epoch FROM max(escalated_at - due_at))::float8 * 1000"
 								  " FROM swarm.escalations WHERE escalated_at >= statement_timestamp()",
 								  &lag_ms);
-		if (made >= escalator_batch_size)
-			sleep_ms = 0;
-		else
+		if (made < escalator_batch_size)
 		{
-			/* sleep until the next escalation in the future ... */
-			if (escalator_query_float("SELECT extract(epoch FROM min(next_escalation_at) - clock_timestamp())::float8 * 1000"
-									  " FROM swarm.collab_requests WHERE state IN ('open', 'offered')"
-									  " AND next_escalation_at > clock_timestamp()",
-									  &next_ms))
-				sleep_ms = (long) Max(1.0, Min(next_ms + 1.0, (double) naptime_ms));
-			/* ... but retry soon what was due and skipped (locked by a concurrent change) */
-			if (escalator_query_float("SELECT count(*)::float8 FROM swarm.collab_requests"
-									  " WHERE state IN ('open', 'offered') AND next_escalation_at <= clock_timestamp()",
-									  &next_ms) && next_ms > 0)
-				sleep_ms = Min(sleep_ms, ESCALATOR_RETRY_MS);
+			/*
+			 * Due before this sweep began and still there: skipped, locked by
+			 * a concurrent change; retry those soon.  (now() is the sweep's
+			 * start and, unlike clock_timestamp(), bounds an index scan.)
+			 */
+			double		found = 0;
+
+			skipped = escalator_query_float("SELECT 1::float8 WHERE EXISTS (SELECT 1 FROM swarm.collab_requests"
+											" WHERE state IN ('open', 'offered') AND next_escalation_at <= now())",
+											&found) && found > 0;
+			/* the next escalation in the future, measured now, after every other query */
+			have_next = escalator_query_float("SELECT extract(epoch FROM min(next_escalation_at) - clock_timestamp())::float8 * 1000"
+											  " FROM swarm.collab_requests WHERE state IN ('open', 'offered')"
+											  " AND next_escalation_at > now()",
+											  &next_ms);
 		}
 
 		if (OidIsValid(run_as))
 			SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+
+	/* when to wake: the next due time is measured from the query's own clock */
+	wake = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), naptime_ms);
+	if (made >= escalator_batch_size)
+		wake = GetCurrentTimestamp();
+	else
+	{
+		if (have_next)
+			wake = Min(wake, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) Max(next_ms + 1.0, 0.0)));
+		if (skipped)
+			wake = Min(wake, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ESCALATOR_RETRY_MS));
 	}
 
 	PopActiveSnapshot();
@@ -354,12 +370,12 @@ escalator_sweep(void)
 		slot->escalations += made;
 		if (lag_ms >= 0)
 			slot->last_lag_ms = lag_ms;
-		slot->next_wakeup = TimestampTzPlusMilliseconds(slot->last_sweep, sleep_ms);
+		slot->next_wakeup = wake;
 		if (slot->state == ES_SWEEPING)
 			slot->state = ES_SLEEPING;
 	}
 	SpinLockRelease(&escalator_shared->mutex);
-	return sleep_ms;
+	return wake;
 }
 
 /* Entry point of the escalation worker */
@@ -411,7 +427,11 @@ swarm_escalator_main(Datum main_arg)
 			/* an error in a sweep is logged and retried after the naptime */
 			PG_TRY();
 			{
-				sleep_ms = escalator_sweep();
+				TimestampTz wake = escalator_sweep();
+				TimestampTz now = GetCurrentTimestamp();
+
+				/* however long the sweep took, wake at the planned instant */
+				sleep_ms = wake > now ? (long) ((wake - now + 999) / 1000) : 0;
 			}
 			PG_CATCH();
 			{

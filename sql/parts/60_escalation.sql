@@ -267,6 +267,8 @@ DECLARE
     at timestamptz := clock_timestamp();
     higher swarm.priority;
     fired boolean;
+    widened jsonb;
+    refresh boolean := false;       -- priority or group changed: the SLA policy may too
 BEGIN
     INSERT INTO swarm.escalations (request_id, level, actions, due_at, escalated_at)
     VALUES (r.request_id, level, actions, due_at, at)
@@ -286,7 +288,9 @@ BEGIN
                 detail := detail || jsonb_build_object('renotified', coalesce(
                     (SELECT name FROM swarm.skill_groups WHERE group_id = r.group_id), 'skilled agents'));
             WHEN 'widen' THEN
-                detail := detail || swarm.escalation_widen(r);
+                widened := swarm.escalation_widen(r);
+                refresh := refresh OR widened ->> 'widened_to' IS NOT NULL;
+                detail := detail || widened;
             WHEN 'notify_leads' THEN
                 detail := detail || jsonb_build_object('leads', coalesce(
                     (SELECT jsonb_agg(m.agent_id ORDER BY m.agent_id) FROM swarm.group_members AS m
@@ -295,6 +299,7 @@ BEGIN
                 higher := (enum_range(NULL::swarm.priority))[greatest(array_position(enum_range(NULL::swarm.priority), r.priority) - 1, 1)];
                 IF higher <> r.priority THEN
                     UPDATE swarm.collab_requests AS t SET priority = higher WHERE t.request_id = r.request_id;
+                    refresh := true;
                 END IF;
                 detail := detail || jsonb_build_object('priority', higher);
             WHEN 'reoffer' THEN
@@ -311,8 +316,12 @@ BEGIN
         END CASE;
     END LOOP;
 
-    -- due times follow a raised priority; then the next level is scheduled
-    PERFORM swarm.sla_refresh_request(r.request_id);
+    -- due times change only with the priority or group; the next level is scheduled either way
+    IF refresh THEN
+        PERFORM swarm.sla_refresh_request(r.request_id);      -- recomputes and reschedules
+    ELSE
+        PERFORM swarm.schedule_escalation(r.request_id);
+    END IF;
     PERFORM swarm.record_event('request_escalated', r.case_id, r.request_id, NULL,
         jsonb_build_object('level', level, 'actions', actions, 'due_at', due_at) || detail);
     PERFORM pg_notify('swarm_escalations', json_build_object(
