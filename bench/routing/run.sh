@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# bench/routing/run.sh: the routing benchmark (see bench/routing/RESULTS.md).
+#
+#   1. latency of swarm.route_case(case, 5) and swarm.suggest_helpers(request, 5)
+#      against the same ranking in plain SQL over normalised skill tables
+#      (reference.sql), on the same random sample, with their agreement;
+#   2. swarm.grab_request with concurrent clients against a bare
+#      UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1) dequeue
+#      on the same queue, and a check that no request was taken twice;
+#   3. the backend's memory over a million calls in one session.
+#
+# Data (seed.sql): 10,000 agents with 15 skills of 300, 20 groups, 50,000 open
+# cases.  Run as root or as a normal user:  bash bench/routing/run.sh
+# The report goes to stdout and to bench/out/routing/results.txt.
+#
+# Environment:
+#   ROUTING_SAMPLE        cases and requests timed (default 1000)
+#   ROUTING_WARM          untimed warm-up calls per side before the sample (default 50)
+#   ROUTING_GRAB_SECONDS  length of each pgbench run (default 15)
+#   ROUTING_GRAB_ROUNDS   rounds, each runs the dequeue then grab (default 2)
+#   ROUTING_GRAB_CLIENTS  pgbench clients (default 8)
+#   ROUTING_SCORE_CALLS   routing_score calls in the memory test (default 1000000)
+#   ROUTING_ROUTE_CALLS   route_case calls in the memory test (default 1000000)
+#
+# Exit status: 0 when every check passed (identical top 5, no request taken
+# twice, flat memory); 1 otherwise.  The performance goals are reported as met
+# or not met but do not change the exit status.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/scripts/lib.sh"
+
+bash "$TOP/scripts/deps.sh" || exit 1
+
+if [ "$(id -u)" -eq 0 ]; then
+	# drop_privileges runs us again as an unprivileged user in a copy of the
+	# tree that it removes afterwards, keeping only log/; run it in a subshell
+	# to get control back and keep the results file.
+	rc=0
+	( drop_privileges "$TOP" bench/routing/run.sh "$@" ) || rc=$?
+	if [ -s "$TOP/log/routing/results.txt" ]; then
+		mkdir -p "$TOP/bench/out/routing"
+		cp "$TOP/log/routing/results.txt" "$TOP/bench/out/routing/results.txt"
+		chown -R --reference="$TOP" "$TOP/bench/out" 2>/dev/null || true
+		echo "(results: bench/out/routing/results.txt; logs: log/routing/)"
+	fi
+	exit $rc
+fi
+
+SAMPLE=${ROUTING_SAMPLE:-1000}
+WARM=${ROUTING_WARM:-50}
+GRAB_SECS=${ROUTING_GRAB_SECONDS:-15}
+GRAB_ROUNDS=${ROUTING_GRAB_ROUNDS:-2}
+GRAB_CLIENTS=${ROUTING_GRAB_CLIENTS:-8}
+SCORE_CALLS=${ROUTING_SCORE_CALLS:-1000000}
+ROUTE_CALLS=${ROUTING_ROUTE_CALLS:-1000000}
+for v in "$SAMPLE" "$WARM" "$GRAB_SECS" "$GRAB_ROUNDS" "$GRAB_CLIENTS" "$SCORE_CALLS" "$ROUTE_CALLS"; do
+	[[ $v =~ ^[0-9]+$ ]] || die "routing bench: expected a whole number, got '$v'"
+done
+[ "$SAMPLE" -ge 1 ] && [ "$GRAB_SECS" -ge 1 ] && [ "$GRAB_ROUNDS" -ge 1 ] && [ "$GRAB_CLIENTS" -ge 1 ] \
+	&& [ "$SCORE_CALLS" -ge 100 ] && [ "$ROUTE_CALLS" -ge 100 ] \
+	|| die "routing bench: sample, seconds, rounds, clients >= 1; memory calls >= 100"
+
+cd "$TOP"
+LOGDIR=$TOP/log
+BLOG=$LOGDIR/routing
+DIR=bench/routing
+mkdir -p "$LOGDIR"
+rm -rf "$BLOG" && mkdir -p "$BLOG"
+RESULTS=$BLOG/results.txt
+: >"$RESULTS"
+FAILED=0
+GOALS=()
+T_START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+say() { printf '%s\n' "$@" | tee -a "$RESULTS"; }
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+q() { psql -At -F ' ' -c "$1"; }
+elapsed() { echo $(($(date +%s) - $1)); }
+
+echo "== building swarm and starting a throwaway PostgreSQL 15 cluster"
+setup_install "$TOP"
+trap stop_cluster EXIT
+start_cluster "$TOP/bench/out/routing/data" 54332
+export PGDATABASE=swarm_routing
+createdb swarm_routing
+psql -c "CREATE EXTENSION swarm"
+
+echo "== seeding 10,000 agents, 20 groups, 50,000 cases (bulk INSERT) and the reference tables"
+t=$(date +%s)
+psql -f $DIR/seed.sql >"$BLOG/seed.log" 2>&1 || { cat "$BLOG/seed.log"; die "routing bench: seeding failed"; }
+psql -f $DIR/reference.sql >"$BLOG/reference.log" 2>&1 || { cat "$BLOG/reference.log"; die "routing bench: reference failed"; }
+SEEDED=$(grep -o 'seeded: .*' "$BLOG/seed.log" | sed 's/ *$//')
+# the reference does not model shift calendars: no agent may have one
+[ "$(q "SELECT count(*) FROM swarm.agents AS a WHERE to_jsonb(a) ->> 'calendar_id' IS NOT NULL")" -eq 0 ] \
+	|| die "routing bench: seeded agents have shift calendars, which the reference does not model" 
+SEED_SECS=$(elapsed "$t")
+echo "   $SEEDED (${SEED_SECS}s)"
+
+# ---- 1. latency and agreement ----------------------------------------------------
+echo "== latency: $SAMPLE cases and $SAMPLE requests, swarm and reference alternating"
+t=$(date +%s)
+psql -v n="$SAMPLE" -v warm="$WARM" -f $DIR/latency.sql >"$BLOG/latency.log" 2>&1 \
+	|| { cat "$BLOG/latency.log"; die "routing bench: latency run failed"; }
+psql -f $DIR/latency_report.sql >"$BLOG/latency_report.txt" 2>&1 \
+	|| { cat "$BLOG/latency_report.txt"; die "routing bench: latency report failed"; }
+LAT_SECS=$(elapsed "$t")
+
+# ---- 2. grab_request against a bare dequeue ----------------------------------------
+echo "== grab: $GRAB_ROUNDS rounds x (bare dequeue, swarm.grab_request), $GRAB_CLIENTS clients, ${GRAB_SECS}s each"
+t=$(date +%s)
+psql -f $DIR/grab_setup.sql >"$BLOG/grab_setup.log" 2>&1 || { cat "$BLOG/grab_setup.log"; die "routing bench: grab setup failed"; }
+NACTIVE=$(q "SELECT max(agent_id) FROM swarm.agents WHERE active")
+[ "$(q "SELECT count(*) FROM swarm.agents WHERE active AND agent_id <= $NACTIVE")" -eq "$NACTIVE" ] \
+	|| die "routing bench: active agents are not 1..$NACTIVE"
+QUEUE=$(q "SELECT count(*) FROM bench.queue_snap")
+declare -A TPS
+: >"$BLOG/grab_checks.txt"
+for r in $(seq 1 "$GRAB_ROUNDS"); do
+	for side in dequeue grab; do
+		tag=$side-r$r
+		psql -f $DIR/grab_reset.sql >/dev/null
+		mark=$(q "SELECT coalesce(max(event_id), 0) FROM swarm.events")
+		psql -c "CALL bench.sample_waits('$tag', $GRAB_SECS - 1)" >/dev/null 2>&1 &
+		sampler=$!
+		rc=0
+		"$BINDIR/pgbench" -n -M prepared -c "$GRAB_CLIENTS" -j "$GRAB_CLIENTS" -T "$GRAB_SECS" \
+			-D nactive="$NACTIVE" -f $DIR/$side.pgbench >"$BLOG/$tag.log" 2>&1 || rc=$?
+		wait "$sampler" || true
+		tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$BLOG/$tag.log")
+		processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*$/\1/p' "$BLOG/$tag.log")
+		failed=$(sed -n 's/^number of failed transactions: \([0-9]*\) .*$/\1/p' "$BLOG/$tag.log")
+		if [ "$rc" -ne 0 ] || [ -z "$tps" ] || [ "${failed:-x}" != 0 ]; then
+			tail -20 "$BLOG/$tag.log" >&2
+			echo "$tag: pgbench failed (exit $rc)" >>"$BLOG/grab_checks.txt"
+			FAILED=1
+			TPS[$tag]=0
+			continue
+		fi
+		TPS[$tag]=$tps
+		read -r taken distinct ev ev_distinct mismatch helps_added still_open \
+			<<<"$(psql -v mark="$mark" -f $DIR/grab_check.sql)"
+		problems=()
+		# the counts below assume that every transaction found a request
+		[ "$still_open" -gt 0 ] || problems+=("the queue ran dry (seed more pull requests or shorten the runs)")
+		[ "$taken" -eq "$distinct" ] || problems+=("$taken taken rows for $distinct requests")
+		if [ "$side" = grab ]; then
+			# every transaction grabbed one request (the queue never runs dry),
+			# each request once, by the agent the event names, counted once
+			[ "$ev" -eq "$processed" ] || problems+=("$ev grab events for $processed transactions")
+			[ "$ev" -eq "$ev_distinct" ] || problems+=("$((ev - ev_distinct)) requests grabbed twice")
+			[ "$taken" -eq "$ev" ] || problems+=("$taken requests taken for $ev grab events")
+			[ "$mismatch" -eq 0 ] || problems+=("$mismatch grab events whose request has another helper")
+			[ "$helps_added" -eq "$ev" ] || problems+=("open_helps grew by $helps_added for $ev grabs")
+		else
+			[ "$taken" -eq "$processed" ] || problems+=("$taken requests taken by $processed dequeues")
+		fi
+		# taken twice: a grab event for an already grabbed request; for the
+		# dequeue, a transaction whose UPDATE hit an already taken row
+		if [ "$side" = grab ]; then dups=$((ev - ev_distinct)); else dups=$((processed - taken)); fi
+		[ ${#problems[@]} -eq 0 ] || FAILED=1
+		printf '%-11s %7s transactions, %7s requests taken (%s distinct), %s still open, taken twice: %s%s\n' \
+			"$tag" "$processed" "$taken" "$distinct" "$still_open" "$dups" \
+			"$([ ${#problems[@]} -eq 0 ] || echo "  PROBLEM: ${problems[*]}")" >>"$BLOG/grab_checks.txt"
+	done
+done
+GRAB_TIME=$(elapsed "$t")
+
+# ---- 3. memory over a million calls ------------------------------------------------
+echo "== memory: $SCORE_CALLS x routing_score, $ROUTE_CALLS x route_case in one session (small fixture)"
+t=$(date +%s)
+createdb swarm_memory
+PGDATABASE=swarm_memory psql -c "CREATE EXTENSION swarm"
+PGDATABASE=swarm_memory psql -v score_calls="$SCORE_CALLS" -v route_calls="$ROUTE_CALLS" \
+	-f $DIR/memory.sql >"$BLOG/memory.txt" 2>&1 || { cat "$BLOG/memory.txt"; die "routing bench: memory test failed"; }
+MEM_SECS=$(elapsed "$t")
+
+# ---- report ------------------------------------------------------------------------
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+pgver=$(q "SHOW server_version")
+settings=$(q "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
+              WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem',
+                             'random_page_cost', 'effective_io_concurrency', 'jit', 'max_connections')")
+
+say "" "== swarm routing benchmark" \
+    "machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr)" \
+    "server:  PostgreSQL $pgver, Unix socket, settings of scripts/lib.sh: $settings" \
+    "run:     $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - T_START))s (seed ${SEED_SECS}s, latency ${LAT_SECS}s, grab ${GRAB_TIME}s, memory ${MEM_SECS}s);" \
+    "         load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "data:    ${SEEDED#seeded: }" \
+    ""
+
+# latency lines: LAT kind n s50 s90 s99 r50 r90 r99 ratio ids scores reasons
+say "1. latency (ms per call, one call at a time in a PL/pgSQL loop, ${SAMPLE} random ids, after $WARM warm-up calls)" \
+    "$(printf '   %-16s %6s %8s %8s %8s | %8s %8s %8s | %7s | %s' function n 'swarm50' 'swarm90' 'swarm99' 'ref50' 'ref90' 'ref99' 'ref/sw' 'identical top 5 (ids / +scores / +reasons)')"
+LAT_OK=1
+while read -r _ kind n s50 s90 s99 r50 r90 r99 ratio ids scores reasons; do
+	say "$(printf '   %-16s %6s %8s %8s %8s | %8s %8s %8s | %6sx | %s/%s / %s/%s / %s/%s' \
+		"$kind" "$n" "$s50" "$s90" "$s99" "$r50" "$r90" "$r99" "$ratio" "$ids" "$n" "$scores" "$n" "$reasons" "$n")"
+	met=$(awk -v r="$ratio" 'BEGIN { print (r >= 10 ? "MET" : "NOT MET") }')
+	agree=$([ "$ids" -eq "$n" ] && echo "MET" || echo "NOT MET")
+	[ "$ids" -eq "$n" ] && [ "$scores" -eq "$n" ] || { LAT_OK=0; FAILED=1; }
+	GOALS+=("$kind: median ${ratio}x lower than the reference (goal >= 10x): $met; identical top 5 on $ids/$n: $agree")
+done < <(grep '^LAT ' "$BLOG/latency_report.txt")
+say "   CPU time per call (each side alone over the same sample; backend utime+stime; robust to other load):"
+while read -r _ kind calls scpu rcpu ratio swall rwall; do
+	say "$(printf '   %-16s %6s  swarm %7s ms CPU (%s ms wall) | ref %7s ms CPU (%s ms wall) | ref/sw %sx' \
+		"$kind" "$calls" "$scpu" "$swall" "$rcpu" "$rwall" "$ratio")"
+done < <(grep '^CPU ' "$BLOG/latency_report.txt")
+while read -r _ kind avg lo hi; do
+	say "   $kind: eligible candidates ranked per call: avg $avg (min $lo, max $hi)"
+done < <(grep '^CANDS ' "$BLOG/latency_report.txt")
+read -r _ _ fn f50 f90 < <(grep '^FLOOR ' "$BLOG/latency_report.txt")
+r50=$(awk '$1 == "LAT" && $2 == "route_case" { print $7 }' "$BLOG/latency_report.txt")
+say "   route_case floor: swarm's candidate query alone (GIN scan of the eligible agents, count(*)," \
+    "     no scoring): p50 $f50 ms, p90 $f90 ms; reference p50 / this floor = $(awk -v r="$r50" -v f="$f50" 'BEGIN { printf "%.1fx", (f > 0 ? r / f : 0) }')" \
+    "     (the best ratio an implementation that runs this query on every call could reach)" 
+if grep -q '^DIFF ' "$BLOG/latency_report.txt"; then
+	say "   disagreements in the top 5 (first 20):"
+	grep '^DIFF ' "$BLOG/latency_report.txt" | head -20 | sed 's/^/     /' | tee -a "$RESULTS"
+fi
+if grep -q '^REASONDIFF ' "$BLOG/latency_report.txt"; then
+	say "   same agents and scores, but a component of the reasons differs (first 10):"
+	grep '^REASONDIFF ' "$BLOG/latency_report.txt" | head -10 | sed 's/^REASONDIFF /     /' | tee -a "$RESULTS"
+fi
+say ""
+
+say "2. grab_request, $GRAB_CLIENTS clients (pgbench -n -M prepared -c $GRAB_CLIENTS -j $GRAB_CLIENTS -T $GRAB_SECS), queue of $QUEUE open requests reset before each run" \
+    "$(printf '   %-7s %12s %12s %8s' round 'dequeue TPS' 'grab TPS' 'grab/deq')"
+ratios=()
+for r in $(seq 1 "$GRAB_ROUNDS"); do
+	ratio=$(awk -v g="${TPS[grab-r$r]}" -v d="${TPS[dequeue-r$r]}" 'BEGIN { printf "%.3f", (d > 0 ? g / d : 0) }')
+	ratios+=("$ratio")
+	say "$(printf '   %-7s %12.0f %12.0f %8s' "$r" "${TPS[dequeue-r$r]}" "${TPS[grab-r$r]}" "$ratio")"
+done
+med_ratio=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+med_deq=$(for r in $(seq 1 "$GRAB_ROUNDS"); do echo "${TPS[dequeue-r$r]}"; done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+med_grab=$(for r in $(seq 1 "$GRAB_ROUNDS"); do echo "${TPS[grab-r$r]}"; done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+say "$(printf '   %-7s %12.0f %12.0f %8s' median "$med_deq" "$med_grab" "$med_ratio")"
+sed 's/^/   /' "$BLOG/grab_checks.txt" | tee -a "$RESULTS"
+for side in dequeue grab; do
+	say "   $side: wait events of the pgbench sessions (sampled every 50 ms):" \
+	    "$(q "SELECT format('     %5s%%  %s', round(100.0 * count(*) / sum(count(*)) OVER (), 1), wait)
+	            FROM bench.waits WHERE run LIKE '$side-r%' GROUP BY wait ORDER BY count(*) DESC, wait LIMIT 4")"
+done
+dups_total=$(grep -o 'taken twice: [0-9]*' "$BLOG/grab_checks.txt" | awk '{ s += $3 } END { print s + 0 }')
+grab_met=$(awk -v r="$med_ratio" 'BEGIN { print (r >= 0.70 ? "MET" : "NOT MET") }')
+GOALS+=("grab_request: $(awk -v r="$med_ratio" 'BEGIN { printf "%.0f%%", 100 * r }') of the bare dequeue's TPS (goal >= 70%): $grab_met; requests taken twice: $dups_total (goal 0): $([ "$dups_total" -eq 0 ] && ! grep -q PROBLEM "$BLOG/grab_checks.txt" && echo MET || echo 'NOT MET')")
+say ""
+
+# memory lines: MEM fn calls secs before at1% end_in_xact after peak
+say "3. backend memory (sum of pg_backend_memory_contexts.total_bytes, one session; small fixture: 12 agents, 3 cases;" \
+    "   before = after a warm-up of 1% of the calls; the calls run in one transaction, sampled inside it at 1% and at the end)" \
+    "$(printf '   %-14s %8s %6s %10s %10s %12s %10s %10s %14s' function calls secs before 'at 1%' 'end (xact)' after peak 'growth 1%->end')"
+MEM_OK=1
+while read -r _ fn calls secs before at1 endx after peak; do
+	growth=$((endx - at1))
+	say "$(printf '   %-14s %8s %6s %10s %10s %12s %10s %10s %14s' "$fn" "$calls" "$secs" "$before" "$at1" "$endx" "$after" "$peak" "$growth")"
+	# flat: nothing grows after the warm-up, inside the transaction or in the
+	# session (allow one 8 kB block of noise)
+	if [ "$growth" -gt 8192 ] || [ "$peak" -gt $((at1 + 8192)) ] || [ "$after" -gt $((before + 8192)) ]; then
+		MEM_OK=0; FAILED=1
+	fi
+done < <(grep '^MEM ' "$BLOG/memory.txt")
+GOALS+=("memory: flat (no growth after the warm-up, in the transaction or in the session): $([ $MEM_OK = 1 ] && echo MET || echo 'NOT MET')")
+say "" "goals:"
+for g in "${GOALS[@]}"; do say "   $g"; done
+say ""
+[ "$FAILED" -eq 0 ] || echo "routing bench: a check failed (see above and $BLOG)" >&2
+exit "$FAILED"
