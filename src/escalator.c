@@ -270,6 +270,7 @@ escalator_sweep(void)
 {
 	long		naptime_ms = escalator_naptime * 1000L;
 	TimestampTz wake;
+	TimestampTz swept_at;
 	int64		made = 0;
 	double		lag_ms = -1;
 	double		next_ms;
@@ -330,8 +331,8 @@ escalator_sweep(void)
 			 */
 			double		found = 0;
 
-			skipped = escalator_query_float("SELECT 1::float8 WHERE EXISTS (SELECT 1 FROM swarm.collab_requests"
-											" WHERE state IN ('open', 'offered') AND next_escalation_at <= now())",
+			skipped = escalator_query_float("SELECT EXISTS (SELECT 1 FROM swarm.collab_requests"
+											" WHERE state IN ('open', 'offered') AND next_escalation_at <= now())::int::float8",
 											&found) && found > 0;
 			/* the next escalation in the future, measured now, after every other query */
 			have_next = escalator_query_float("SELECT extract(epoch FROM min(next_escalation_at) - clock_timestamp())::float8 * 1000"
@@ -344,16 +345,17 @@ escalator_sweep(void)
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 
-	/* when to wake: the next due time is measured from the query's own clock */
-	wake = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), naptime_ms);
+	/* when to wake, from one reading of the clock taken after the queries */
+	swept_at = GetCurrentTimestamp();
+	wake = TimestampTzPlusMilliseconds(swept_at, naptime_ms);
 	if (made >= escalator_batch_size)
-		wake = GetCurrentTimestamp();
+		wake = swept_at;
 	else
 	{
 		if (have_next)
-			wake = Min(wake, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) Max(next_ms + 1.0, 0.0)));
+			wake = Min(wake, TimestampTzPlusMilliseconds(swept_at, (int64) Max(next_ms + 1.0, 0.0)));
 		if (skipped)
-			wake = Min(wake, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ESCALATOR_RETRY_MS));
+			wake = Min(wake, TimestampTzPlusMilliseconds(swept_at, ESCALATOR_RETRY_MS));
 	}
 
 	PopActiveSnapshot();
@@ -366,7 +368,7 @@ escalator_sweep(void)
 	{
 		EscalatorSlot *slot = &escalator_shared->slots[my_slot];
 
-		slot->last_sweep = GetCurrentTimestamp();
+		slot->last_sweep = swept_at;
 		slot->escalations += made;
 		if (lag_ms >= 0)
 			slot->last_lag_ms = lag_ms;
