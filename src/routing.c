@@ -749,40 +749,39 @@ emit_candidates(FunctionCallInfo fcinfo, RoutingContext *ctx, int32 k)
 	}
 }
 
-/* swarm.route_case(case_id, k): the best k eligible owners, best first */
-Datum
-swarm_route_case(PG_FUNCTION_ARGS)
+/* The set-returning routing functions: the best k candidates for a case or a request */
+static Datum
+routing_srf(FunctionCallInfo fcinfo, bool for_request)
 {
-	int64		case_id = PG_GETARG_INT64(0);
+	int64		id = PG_GETARG_INT64(0);
 	int32		k = PG_GETARG_INT32(1);
 	RoutingContext ctx;
 
 	check_k(k);
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
-	load_case(&ctx, case_id);
+	if (for_request)
+		load_request(&ctx, id);
+	else
+		load_case(&ctx, id);
 	finish_context(&ctx);
 	emit_candidates(fcinfo, &ctx, k);
 	SPI_finish();
 	return (Datum) 0;
 }
 
+/* swarm.route_case(case_id, k): the best k eligible owners, best first */
+Datum
+swarm_route_case(PG_FUNCTION_ARGS)
+{
+	return routing_srf(fcinfo, false);
+}
+
 /* swarm.suggest_helpers(request_id, k): the best k eligible helpers, best first */
 Datum
 swarm_suggest_helpers(PG_FUNCTION_ARGS)
 {
-	int64		request_id = PG_GETARG_INT64(0);
-	int32		k = PG_GETARG_INT32(1);
-	RoutingContext ctx;
-
-	check_k(k);
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	load_request(&ctx, request_id);
-	finish_context(&ctx);
-	emit_candidates(fcinfo, &ctx, k);
-	SPI_finish();
-	return (Datum) 0;
+	return routing_srf(fcinfo, true);
 }
 
 /*
