@@ -178,7 +178,7 @@ CREATE TABLE swarm.collab_requests (
 );
 CREATE INDEX collab_requests_case_idx ON swarm.collab_requests (case_id);
 CREATE INDEX collab_requests_helper_idx ON swarm.collab_requests (helper_id) WHERE state = 'accepted';
-CREATE INDEX collab_requests_queue_idx ON swarm.collab_requests (priority, created_at)
+CREATE INDEX collab_requests_queue_idx ON swarm.collab_requests (priority, created_at, request_id)
     WHERE state IN ('open', 'offered');
 -- One active request per case and specialty: per group, or per needed skills without a group.
 CREATE UNIQUE INDEX collab_requests_one_per_group ON swarm.collab_requests (case_id, group_id)

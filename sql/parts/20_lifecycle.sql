@@ -154,22 +154,26 @@ COMMENT ON FUNCTION swarm.require_case_capacity(swarm.agents) IS
 
 CREATE FUNCTION swarm.lock_agents(agent_ids bigint[])
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT NULL FROM swarm.agents AS t WHERE t.agent_id = ANY (agent_ids) ORDER BY t.agent_id FOR NO KEY UPDATE;
+BEGIN
+    PERFORM NULL FROM swarm.agents AS t WHERE t.agent_id = ANY (agent_ids) ORDER BY t.agent_id FOR NO KEY UPDATE;
+END
 $$;
 COMMENT ON FUNCTION swarm.lock_agents(bigint[]) IS
     'internal: locks several agents in agent_id order, so two transactions never wait on each other in a cycle';
 
 CREATE FUNCTION swarm.add_load(agent_id bigint, cases integer, helps integer)
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
     UPDATE swarm.agents AS t
        SET open_cases = t.open_cases + add_load.cases, open_helps = t.open_helps + add_load.helps
      WHERE t.agent_id = add_load.agent_id;
+END
 $$;
 COMMENT ON FUNCTION swarm.add_load(bigint, integer, integer) IS
     'internal: moves an agent''s open_cases and open_helps counters (its UPDATE locks the row; callers that change several agents lock them first with lock_agents)';

@@ -120,13 +120,15 @@ COMMENT ON FUNCTION swarm.decayed_credit(double precision, timestamptz, timestam
 
 CREATE FUNCTION swarm.credit_experience(agent bigint, needed swarm.skillset)
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
     INSERT INTO swarm.agent_experience AS x (agent_id, skill, credit, updated_at)
-    SELECT agent, s.name, 1, now() FROM swarm.skills(needed) AS s
+    SELECT credit_experience.agent, s.name, 1, now() FROM swarm.skills(credit_experience.needed) AS s
     ON CONFLICT ON CONSTRAINT agent_experience_pkey
     DO UPDATE SET credit = swarm.decayed_credit(x.credit, x.updated_at, now()) + 1, updated_at = now();
+END
 $$;
 COMMENT ON FUNCTION swarm.credit_experience(bigint, swarm.skillset) IS
     'internal: credits an agent one unit of experience per needed skill of the work it resolved';

@@ -95,16 +95,21 @@ COMMENT ON FUNCTION swarm.sla_deadline(bigint, timestamptz, interval, text) IS
 
 CREATE FUNCTION swarm.sla_policy_for(priority swarm.priority, group_id bigint, customer_tier text)
 RETURNS swarm.sla_policies
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT p.* FROM swarm.sla_policies AS p
+DECLARE
+    found_policy swarm.sla_policies;
+BEGIN
+    SELECT p.* INTO found_policy FROM swarm.sla_policies AS p
      WHERE p.priority = sla_policy_for.priority
        AND (p.group_id IS NULL OR p.group_id = sla_policy_for.group_id)
        AND (p.customer_tier IS NULL OR p.customer_tier = sla_policy_for.customer_tier)
      ORDER BY (p.group_id IS NOT NULL)::int + (p.customer_tier IS NOT NULL)::int DESC,
               p.group_id IS NOT NULL DESC
      LIMIT 1;
+    RETURN found_policy;
+END
 $$;
 COMMENT ON FUNCTION swarm.sla_policy_for(swarm.priority, bigint, text) IS
     'the SLA policy that applies: same priority, the most specific group / customer tier match (group first on a tie)';
@@ -472,14 +477,14 @@ COMMENT ON FUNCTION swarm.sla_refresh_case_and_requests(bigint) IS
 
 CREATE FUNCTION swarm.sla_end_pause(case_id bigint)
 RETURNS boolean
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH ended AS (
-        UPDATE swarm.sla_pauses AS p SET resumed_at = greatest(clock_timestamp(), p.paused_at)
-         WHERE p.case_id = sla_end_pause.case_id AND p.resumed_at IS NULL
-        RETURNING 1)
-    SELECT count(*) > 0 FROM ended;
+BEGIN
+    UPDATE swarm.sla_pauses AS p SET resumed_at = greatest(clock_timestamp(), p.paused_at)
+     WHERE p.case_id = sla_end_pause.case_id AND p.resumed_at IS NULL;
+    RETURN FOUND;
+END
 $$;
 COMMENT ON FUNCTION swarm.sla_end_pause(bigint) IS 'internal: ends a case''s open pause, if any; true when there was one';
 
