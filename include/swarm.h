@@ -17,6 +17,7 @@ extern double swarm_grab_threshold;
 
 extern void _PG_init(void);
 extern void escalator_init(void);
+extern void relay_init(void);
 extern const char *swarm_timezone_canonical(const char *name);
 
 #endif							/* SWARM_H */

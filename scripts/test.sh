@@ -95,7 +95,7 @@ if ls test/t/*.pl >/dev/null 2>&1; then
 	mkdir -p tmp_check
 	TESTDIR="$TOP" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" PGXS_DIR="$PGXS_DIR" \
 		PERL5LIB="$PGXS_DIR/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
-		prove --verbose test/t/*.pl >"$LOGDIR/tap.log" 2>&1
+		prove --verbose -I test/t/lib test/t/*.pl >"$LOGDIR/tap.log" 2>&1
 	count_tap "$LOGDIR/tap.log" $?
 fi
 

@@ -51,6 +51,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	escalator_init();
+	relay_init();
 
 	MarkGUCPrefixReserved("swarm");
 }

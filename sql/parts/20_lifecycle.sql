@@ -8,6 +8,36 @@
 -- foreign-key checks of concurrent inserts that reference the row.
 -- ---------------------------------------------------------------------------
 
+-- Notifications -----------------------------------------------------------------
+-- PostgreSQL commits one notifying transaction at a time; with a NOTIFY in
+-- every API call that serialises concurrent calls.  The event relay worker
+-- (src/relay.c) sends the notifications of many transactions in one of its
+-- own; without it, notify_event sends them itself, as pg_notify does.
+
+CREATE FUNCTION swarm.notify_event(channel text, payload text)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'swarm_notify_event'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION swarm.notify_event(text, text) IS
+    'internal: NOTIFY channel with payload when the transaction commits, sent by the event relay worker when it runs (payloads must be unique: the relay sends many transactions'' notifications in one, where duplicates merge)';
+
+CREATE FUNCTION swarm.event_relay_state(OUT running boolean, OUT pid integer, OUT datid oid,
+                                        OUT relayed bigint, OUT batches bigint, OUT direct bigint,
+                                        OUT pending_bytes bigint, OUT buffer_bytes bigint,
+                                        OUT last_batch timestamptz)
+RETURNS record
+    AS 'MODULE_PATHNAME', 'swarm_event_relay_status'
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION swarm.event_relay_state() IS
+    'internal: the event relay''s shared state (see swarm.event_relay_status)';
+
+CREATE VIEW swarm.event_relay_status AS
+    SELECT s.running, s.pid, d.datname AS database, s.relayed, s.batches, s.direct,
+           s.pending_bytes, s.buffer_bytes, s.last_batch
+      FROM swarm.event_relay_state() AS s LEFT JOIN pg_catalog.pg_database AS d ON d.oid = s.datid;
+COMMENT ON VIEW swarm.event_relay_status IS
+    'the event relay worker: whether it runs, its pid and database, notifications relayed (in how many transactions), transactions that notified by themselves, bytes waiting, ring size, last send';
+
 -- Internal helpers ------------------------------------------------------------
 
 CREATE FUNCTION swarm.record_event(kind text, case_id bigint, request_id bigint, agent_id bigint,
@@ -25,7 +55,7 @@ BEGIN
             coalesce(record_event.detail, '{}'))
     RETURNING events.event_id, events.at INTO new_id, new_at;
 
-    PERFORM pg_notify('swarm_events', json_build_object(
+    PERFORM swarm.notify_event('swarm_events', json_build_object(
         'kind', record_event.kind, 'event_id', new_id, 'case_id', record_event.case_id,
         'request_id', record_event.request_id, 'agent_id', record_event.agent_id, 'at', new_at)::text);
     RETURN new_id;
