@@ -71,6 +71,7 @@ trap 'stop_cluster; rm -rf "$OUT/data"' EXIT
 start_cluster "$OUT/data" 54331
 export PGDATABASE=swarm_bench
 createdb swarm_bench
+serve_database swarm_bench   # the workers (event relay, escalation) serve it, as in a deployment
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 q() { psql -At -F ' ' -c "$1"; }
 

@@ -93,6 +93,15 @@ CONF
 	export PGHOST=$SOCKDIR PGPORT=$port
 }
 
+# Make the throwaway cluster's workers (escalation, event relay) serve
+# database $1, as a deployment would set swarm.database_name: restarts it.
+serve_database() {
+	"$BINDIR/psql" -X -q -d postgres -c "ALTER SYSTEM SET swarm.database_name = '$1'" >/dev/null \
+		|| die "could not set swarm.database_name"
+	"$BINDIR/pg_ctl" -D "$CLUSTER_DATA" -l "$LOGDIR/postmaster.log" -w -t 60 restart >/dev/null \
+		|| { cat "$LOGDIR/postmaster.log"; die "could not restart the cluster"; }
+}
+
 # Stop the throwaway cluster, if one was started; safe to call twice.
 stop_cluster() {
 	if [ -n "${CLUSTER_DATA:-}" ] && [ -f "$CLUSTER_DATA/postmaster.pid" ]; then

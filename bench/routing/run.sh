@@ -85,6 +85,7 @@ trap stop_cluster EXIT
 start_cluster "$TOP/bench/out/routing/data" 54332
 export PGDATABASE=swarm_routing
 createdb swarm_routing
+serve_database swarm_routing   # the workers (event relay, escalation) serve it, as in a deployment
 psql -c "CREATE EXTENSION swarm"
 
 echo "== seeding 10,000 agents, 20 groups, 50,000 cases (bulk INSERT) and the reference tables"
