@@ -1645,6 +1645,7 @@ case_resolve(Sim *sim, int ci)
 			req->state = RS_RESOLVED;
 			if (req->helper >= 0)
 				sim->agents[req->helper].open_helps--;
+			sim->n.req_resolved++;
 		}
 		else if (req->state == RS_OPEN || req->state == RS_OFFERED)
 		{

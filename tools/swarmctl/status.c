@@ -53,7 +53,6 @@ print_result_table(PGconn *conn, const char *title, const char *sql, const char 
 	if (title)
 		printf("%s\n", title);
 	table_print(t, stdout, "  ");
-	printf("\n");
 	table_free(t);
 	free(cells);
 	PQclear(res);
@@ -100,7 +99,7 @@ print_escalator(PGconn *conn)
 					"  FROM swarm.collab_requests "
 					" WHERE state IN ('open', 'offered') AND next_escalation_at <= pg_catalog.clock_timestamp()",
 					0, NULL);
-	printf("  escalation levels due and not fired: %s (the oldest overdue by %s ms)\n\n",
+	printf("  escalation levels due and not fired: %s (the oldest overdue by %s ms)\n",
 		   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	PQclear(res);
 	destroyPQExpBuffer(state);
@@ -164,6 +163,7 @@ status_main(ConnParams *cp, int argc, char **argv)
 					   "   WHERE state IN ('new', 'open', 'pending')) AS x "
 					   " ORDER BY o",
 					   "lr");
+	printf("\n");
 	print_result_table(conn, "Requests",
 					   "SELECT state, count FROM ("
 					   "  SELECT s.state::text, count(r.request_id), s.o "
@@ -175,6 +175,7 @@ status_main(ConnParams *cp, int argc, char **argv)
 					   "   WHERE state IN ('open', 'offered', 'accepted')) AS x "
 					   " ORDER BY o",
 					   "lr");
+	printf("\n");
 	print_result_table(conn, "SLA targets still running (swarm.sla_due)",
 					   "WITH d AS (SELECT kind, target, state FROM swarm.sla_due(now(), 2147483647)) "
 					   "SELECT target, \"at risk\", breached FROM ("
@@ -190,6 +191,7 @@ status_main(ConnParams *cp, int argc, char **argv)
 					   "         count(*) FILTER (WHERE state = 'breached'), 100 FROM d) AS x "
 					   " ORDER BY o",
 					   "lrr");
+	printf("\n");
 	PQclear(run_query(conn, "COMMIT", 0, NULL));
 
 	print_escalator(conn);
