@@ -283,6 +283,7 @@ typedef struct SimRequest
 	long long	id;
 	int			case_idx;
 	int			skill;
+	int			group;			/* group_defs index, -1: none */
 	bool		pull;
 	bool		unanswered;
 	RequestState state;
@@ -1340,6 +1341,15 @@ case_ask_help(Sim *sim, int ci)
 	}
 
 	g = group_for(sim, skill, c->region, c->owner);
+	/* one active request per group and case: that group is already on it */
+	for (i = 0; i < sim->nrequests; i++)
+	{
+		SimRequest *other = &sim->requests[i];
+
+		if (other->case_idx == ci && g >= 0 && other->group == g &&
+			(other->state == RS_OPEN || other->state == RS_OFFERED || other->state == RS_ACCEPTED))
+			goto done;
+	}
 	need[skill] = Max(c->need[skill], 2);
 	skillset_text(need, needed);
 	if (g >= 0)
@@ -1357,6 +1367,7 @@ case_ask_help(Sim *sim, int ci)
 	memset(req, 0, sizeof(SimRequest));
 	req->case_idx = ci;
 	req->skill = skill;
+	req->group = g;
 	req->pull = rng_chance(r, 0.4);
 	req->unanswered = rng_chance(r, 0.1);
 	req->helper = -1;
