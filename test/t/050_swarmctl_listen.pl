@@ -16,6 +16,11 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = 'swarm'");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION swarm');
 
+# Every swarmctl started, so that none outlives a test that fails midway
+# (a listener reconnects for ever).
+my @started;
+END { $_->kill_kill for grep { $_->pumpable } @started; }
+
 # Start swarmctl with the node's connection string; returns the handle and
 # references to its stdout and stderr.
 sub start_swarmctl
@@ -24,6 +29,7 @@ sub start_swarmctl
 	my ($out, $err) = ('', '');
 	my $h = IPC::Run::start([ 'swarmctl', $node->connstr('postgres'), @args ],
 		'<', \undef, '>', \$out, '2>', \$err);
+	push @started, $h;
 	return ($h, \$out, \$err);
 }
 
@@ -135,18 +141,55 @@ $node->safe_psql('postgres', q{
 wait_for($h, $out, qr/case_transferred.*\n/, 'the selected events arrive');
 my @text = split /\n/, $$out;
 is(scalar(@text), 2, 'only the kinds asked for');
-like($text[0], qr/^\d\d:\d\d:\d\d\.\d{3}  case_opened\s+case 3  event \d+$/, 'a readable line');
-like($text[1], qr/^\d\d:\d\d:\d\d\.\d{3}  case_transferred\s+case 3  agent 2  event \d+$/,
-	'ids that are null are left out');
+like($text[0], qr/^\d\d:\d\d:\d\d\.\d{3}  case_opened {11}T-3 P4 "three"$/, 'a readable line: the ticket');
+like($text[1], qr/^\d\d:\d\d:\d\d\.\d{3}  case_transferred {6}T-3: Ana -> Bo \(Ana goes on leave\)$/,
+	'the agents by name, and the reason');
 $h->signal('TERM');
 $h->finish;
 is($h->result(0), 0, 'SIGTERM: exit status 0');
+
+# Escalations in text: the level, its actions and their effects.
+($h, $out, $err) = start_swarmctl('listen', '--format', 'text', '--channels', 'swarm_escalations');
+wait_for($h, $err, qr/listening on swarm_escalations/, 'a listener for escalations');
+$node->safe_psql('postgres', q{
+	SELECT swarm.open_case('T-4', 'four', 'P2', 'cobol:3');
+	SELECT swarm.assign_case(4, 3);
+	SELECT swarm.request_help(4, needed => 'cobol:4');
+});
+wait_for($h, $out, qr/level 3 .*\n/, 'its three escalations arrive');
+@text = split /\n/, $$out;
+like($text[0], qr/^\d\d:\d\d:\d\d\.\d{3}  escalation L1 {9}T-4: request 3 level 1 \(renotify\): told skilled agents again$/,
+	'level 1 in words');
+like($text[1], qr/  escalation L2 {9}T-4: request 3 level 2 \(widen, notify_leads\): nothing to widen$/,
+	'level 2: no group to widen, no leads to tell');
+like($text[2], qr/  escalation L3 {9}T-4: request 3 level 3 \(raise_priority\): priority raised to P1$/, 'level 3');
+$h->signal('INT');
+$h->finish;
+
+# A role that may only LISTEN: ids instead of names, said once.
+$node->safe_psql('postgres', 'CREATE ROLE bridge LOGIN');
+my ($out3, $err3) = ('', '');
+$h = IPC::Run::start([ 'swarmctl', $node->connstr('postgres') . ' user=bridge', 'listen', '--format', 'text' ],
+	'>', \$out3, '2>', \$err3);
+push @started, $h;
+wait_for($h, \$err3, qr/listening on/, 'a role without privileges listens');
+like($err3, qr/warning: cannot tell whether an escalation worker runs for database "postgres": permission denied/,
+	'it cannot tell whether a worker runs, and says so');
+$node->safe_psql('postgres', q{SELECT swarm.set_presence(2, 'away')});
+$node->safe_psql('postgres', q{SELECT swarm.set_presence(2, 'online')});
+wait_for($h, \$out3, qr/presence_changed(?s:.*)presence_changed.*\n/, 'the events arrive');
+like($out3, qr/^\d\d:\d\d:\d\d\.\d{3}  presence_changed {4}  agent 2  event \d+$/m, 'with their ids');
+is(scalar(() = $err3 =~ /cannot read the details of the events/g), 1, 'the missing privilege is reported once');
+$h->signal('INT');
+$h->finish;
+is($h->result(0), 0, 'exit status 0');
 
 # No escalation worker for the database: a warning, once -----------------------------------
 $node->safe_psql('postgres', 'CREATE DATABASE noworker');
 $node->safe_psql('noworker', 'CREATE EXTENSION swarm');
 my ($out2, $err2) = ('', '');
 $h = IPC::Run::start([ 'swarmctl', $node->connstr('noworker'), 'listen' ], '>', \$out2, '2>', \$err2);
+push @started, $h;
 wait_for($h, \$err2, qr/listening on/, 'listen starts in a database without a worker');
 like($err2, qr/warning: no escalation worker is running for database "noworker": escalations will not arrive/,
 	'it warns that escalations will not arrive');
@@ -157,6 +200,7 @@ is($h->result(0), 0, 'exit status 0');
 ($out2, $err2) = ('', '');
 $h = IPC::Run::start([ 'swarmctl', $node->connstr('noworker'), 'listen', '--channels', 'swarm_events' ],
 	'>', \$out2, '2>', \$err2);
+push @started, $h;
 wait_for($h, \$err2, qr/listening on swarm_events in/, '--channels swarm_events');
 unlike($err2, qr/no escalation worker/, 'no warning when not listening for escalations');
 $h->signal('INT');

@@ -124,7 +124,7 @@ swarm_connect(const ConnParams *cp, const char *appname, bool keepalives,
 	while (errmsg->len > 0 && errmsg->data[errmsg->len - 1] == '\n')
 		errmsg->data[--errmsg->len] = '\0';
 	if (!quiet)
-		report_connection_failure(conn, cp);
+		report_connection_failure(conn);
 	PQfinish(conn);
 	return NULL;
 }
@@ -148,7 +148,7 @@ connect_or_exit(const ConnParams *cp, const char *appname, bool keepalives)
  * own message as the detail, and what to do.
  */
 void
-report_connection_failure(PGconn *conn, const ConnParams *cp)
+report_connection_failure(PGconn *conn)
 {
 	const char *host = conn ? PQhost(conn) : NULL;
 	const char *port = conn ? PQport(conn) : NULL;
@@ -170,7 +170,6 @@ report_connection_failure(PGconn *conn, const ConnParams *cp)
 					  "set PGHOST and PGPORT, or give a connection string such as "
 					  "\"host=... port=... dbname=...\", to use another one.");
 	free(msg);
-	(void) cp;
 }
 
 /* "database "x" on host:port" (or socket directory:port), for messages. */
@@ -217,23 +216,28 @@ require_extension(PGconn *conn)
 }
 
 /*
- * How many escalation workers serve the current database; their states,
- * comma-separated, in state.  0 when none runs (for example when the
- * library is not in shared_preload_libraries).
+ * How many escalation workers serve the current database, with their
+ * states, comma-separated, in state: 0 when none runs (for example when the
+ * library is not in shared_preload_libraries), -1 when the role cannot
+ * read swarm.escalator_status (the reason in state).
  */
 int
 escalator_state(PGconn *conn, PQExpBuffer state)
 {
 	PGresult   *res;
-	int			n;
+	int			n = -1;
 
-	res = run_query(conn,
-					"SELECT count(*), coalesce(string_agg(DISTINCT state, ', '), '') "
-					"  FROM swarm.escalator_status WHERE database = pg_catalog.current_database()",
-					0, NULL);
-	n = atoi(PQgetvalue(res, 0, 0));
+	res = PQexec(conn,
+				 "SELECT count(*), coalesce(string_agg(DISTINCT state, ', '), '') "
+				 "  FROM swarm.escalator_status WHERE database = pg_catalog.current_database()");
 	resetPQExpBuffer(state);
-	appendPQExpBufferStr(state, PQgetvalue(res, 0, 1));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	{
+		n = atoi(PQgetvalue(res, 0, 0));
+		appendPQExpBufferStr(state, PQgetvalue(res, 0, 1));
+	}
+	else
+		appendPQExpBufferStr(state, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	PQclear(res);
 	return n;
 }

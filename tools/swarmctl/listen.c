@@ -45,6 +45,7 @@ typedef struct ListenState
 	ListenFormat format;
 	long long	last_event_id;	/* of the last swarm_events payload seen */
 	long long	printed;
+	bool		describe;		/* --format text: look up names */
 } ListenState;
 
 /* Print the help of swarmctl listen. */
@@ -190,7 +191,7 @@ time_of_day(const char *payload, const char *key, char *buf, size_t buflen)
 	}
 }
 
-/* Append " <label> <value>" for a member that is not null. */
+/* Append "  <label> <value>" for a member that is not null. */
 static void
 append_id(PQExpBuffer line, const char *payload, const char *key, const char *label)
 {
@@ -200,59 +201,186 @@ append_id(PQExpBuffer line, const char *payload, const char *key, const char *la
 		appendPQExpBuffer(line, "  %s %s", label, v);
 }
 
-/* A readable line for one notification (--format text). */
+/*
+ * What an event was about, in words, from swarm.events and the rows it
+ * names ($1: the event_id).  NULL for kinds it does not describe.
+ */
+static const char *const describe_event_sql =
+"SELECT CASE e.kind "
+"  WHEN 'case_opened' THEN format('%s %s \"%s\"%s', c.external_ref, c.priority, c.subject, "
+"                                 coalesce(' (' || c.region || ')', '')) "
+"  WHEN 'case_assigned' THEN format('%s: owner %s%s', c.external_ref, a.name, "
+"                                   CASE WHEN e.detail ? 'score' "
+"                                        THEN format(' (routed, score %s)', round((e.detail ->> 'score')::numeric, 2)) END) "
+"  WHEN 'case_transferred' THEN format('%s: %s -> %s (%s)', c.external_ref, f.name, a.name, e.detail ->> 'reason') "
+"  WHEN 'case_responded' THEN format('%s: %s responded', c.external_ref, a.name) "
+"  WHEN 'case_resolved' THEN format('%s: resolved by %s%s', c.external_ref, a.name, "
+"                                   coalesce(', article ' || (e.detail ->> 'kb_ref'), '')) "
+"  WHEN 'case_closed' THEN format('%s: closed', c.external_ref) "
+"  WHEN 'no_eligible_owner' THEN format('%s: nobody can take it now (needs %s)', c.external_ref, e.detail ->> 'needed') "
+"  WHEN 'help_requested' THEN format('%s: %s asks %s, %s (request %s)', c.external_ref, a.name, "
+"                                    coalesce(e.detail ->> 'group', 'for ' || (e.detail ->> 'needed')), "
+"                                    e.detail ->> 'mode', e.request_id) "
+"  WHEN 'request_offered' THEN format('%s: request %s offered to %s', c.external_ref, e.request_id, a.name) "
+"  WHEN 'request_accepted' THEN format('%s: %s %s request %s', c.external_ref, a.name, e.detail ->> 'how', e.request_id) "
+"  WHEN 'request_declined' THEN format('%s: %s declined request %s (%s)', c.external_ref, a.name, e.request_id, "
+"                                      coalesce(e.detail ->> 'reason', 'no reason given')) "
+"  WHEN 'no_eligible_helper' THEN format('%s: nobody can help on request %s now', c.external_ref, e.request_id) "
+"  WHEN 'request_resolved' THEN format('%s: %s resolved request %s', c.external_ref, coalesce(a.name, 'the case'), e.request_id) "
+"  WHEN 'request_cancelled' THEN format('%s: request %s cancelled (%s)', c.external_ref, e.request_id, "
+"                                       coalesce(e.detail ->> 'reason', 'no reason given')) "
+"  WHEN 'request_escalated' THEN format('%s: request %s escalated to level %s', c.external_ref, e.request_id, "
+"                                       e.detail ->> 'level') "
+"  WHEN 'presence_changed' THEN format('%s is %s', a.name, e.detail ->> 'to') "
+"  WHEN 'agent_added' THEN format('%s (%s): %s', a.name, coalesce(a.region, 'no region'), a.skills) "
+"  END "
+"  FROM swarm.events AS e "
+"  LEFT JOIN swarm.cases AS c ON c.case_id = e.case_id "
+"  LEFT JOIN swarm.agents AS a ON a.agent_id = e.agent_id "
+"  LEFT JOIN swarm.agents AS f ON e.kind = 'case_transferred' AND f.agent_id = (e.detail ->> 'from')::bigint "
+" WHERE e.event_id = $1::bigint";
+
+/*
+ * An escalation in words: the case, the request, the level, its actions
+ * and their effects ($1: request_id, $2: level).
+ */
+static const char *const describe_escalation_sql =
+"SELECT format('%s: request %s level %s (%s)%s', c.external_ref, r.request_id, $2, "
+"              (SELECT string_agg(x, ', ') FROM jsonb_array_elements_text(e.detail -> 'actions') AS x), "
+"              coalesce(': ' || nullif(concat_ws('; ', "
+"                CASE WHEN e.detail ? 'renotified' THEN 'told ' || (e.detail ->> 'renotified') || ' again' END, "
+"                CASE WHEN e.detail ? 'widened_to' "
+"                     THEN coalesce('widened to ' || (e.detail ->> 'widened_to'), 'nothing to widen') END, "
+"                CASE WHEN jsonb_array_length(coalesce(e.detail -> 'leads', '[]')) > 0 "
+"                     THEN 'leads told: ' || (SELECT string_agg(l.name, ', ' ORDER BY l.agent_id) "
+"                                               FROM swarm.agents AS l "
+"                                              WHERE l.agent_id IN (SELECT x::bigint FROM "
+"                                                    jsonb_array_elements_text(e.detail -> 'leads') AS x)) END, "
+"                CASE WHEN e.detail ? 'priority' THEN 'priority raised to ' || (e.detail ->> 'priority') END, "
+"                CASE WHEN e.detail ? 'offered_to' "
+"                     THEN coalesce('offered to ' || (SELECT o.name FROM swarm.agents AS o "
+"                                                     WHERE o.agent_id = (e.detail ->> 'offered_to')::bigint), "
+"                                   'offered to nobody') END), ''), '')) "
+"  FROM swarm.collab_requests AS r "
+"  JOIN swarm.cases AS c ON c.case_id = r.case_id "
+"  JOIN swarm.events AS e ON e.request_id = r.request_id AND e.kind = 'request_escalated' "
+"                        AND (e.detail ->> 'level')::int = $2::int "
+" WHERE r.request_id = $1::bigint";
+
+/*
+ * Describe a notification with a query (--format text); false when it
+ * cannot (unknown kind, no row, no privilege), and after a failure that is
+ * not a lost connection, never again (saying so once).
+ */
+static bool
+describe(ListenState *st, PGconn *conn, const char *sql, int nparams,
+		 const char *const *params, PQExpBuffer out)
+{
+	PGresult   *res;
+	bool		ok = false;
+
+	if (!st->describe)
+		return false;
+	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	{
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && PQgetvalue(res, 0, 0)[0] != '\0')
+		{
+			appendPQExpBufferStr(out, PQgetvalue(res, 0, 0));
+			ok = true;
+		}
+	}
+	else if (PQstatus(conn) == CONNECTION_OK)
+	{
+		pg_log_warning("cannot read the details of the events, printing their ids only: %s",
+					   PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		st->describe = false;
+	}
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * A readable line for one notification (--format text): the time of day,
+ * the event's kind (or "escalation") and what happened, with the names of
+ * the agents and the ticket, read from the database; the ids when they
+ * cannot be read.
+ */
 static void
-format_text(PQExpBuffer line, const PGnotify *n)
+format_text(ListenState *st, PGconn *conn, PQExpBuffer line, const PGnotify *n)
 {
 	char		when[32];
 	char		kind[128];
-	char		v[256];
+	char		id[32];
+	char		level[32];
+	int			start;
 
-	if (strcmp(n->relname, "swarm_escalations") == 0 && json_is_valid(n->extra))
+	if (strcmp(n->relname, "swarm_escalations") == 0 &&
+		json_member_text(n->extra, "request_id", id, sizeof(id)) &&
+		json_member_text(n->extra, "level", level, sizeof(level)))
 	{
-		const char *p;
+		const char *params[2] = {id, level};
+		char		head[64];
 
 		time_of_day(n->extra, "escalated_at", when, sizeof(when));
-		appendPQExpBuffer(line, "%s  escalation", when);
-		append_id(line, n->extra, "level", "level");
-		append_id(line, n->extra, "case_id", "case");
-		append_id(line, n->extra, "request_id", "request");
-		if (json_member_text(n->extra, "actions", v, sizeof(v)))
+		snprintf(head, sizeof(head), "escalation L%s", level);
+		appendPQExpBuffer(line, "%s  %-20s", when, head);
+		start = line->len;
+		appendPQExpBufferStr(line, "  ");
+		if (!describe(st, conn, describe_escalation_sql, 2, params, line))
 		{
-			appendPQExpBufferStr(line, "  ");
-			for (p = v; *p; p++)
+			char		v[256];
+			const char *p;
+
+			line->data[line->len = start] = '\0';
+			append_id(line, n->extra, "case_id", "case");
+			append_id(line, n->extra, "request_id", "request");
+			if (json_member_text(n->extra, "actions", v, sizeof(v)))
 			{
-				if (*p == '[' || *p == ']' || *p == '"' || *p == ' ')
-					continue;
-				if (*p == ',')
-					appendPQExpBufferStr(line, ", ");
-				else
-					appendPQExpBufferChar(line, *p);
+				appendPQExpBufferStr(line, "  ");
+				for (p = v; *p; p++)
+				{
+					if (*p == '[' || *p == ']' || *p == '"' || *p == ' ')
+						continue;
+					if (*p == ',')
+						appendPQExpBufferStr(line, ", ");
+					else
+						appendPQExpBufferChar(line, *p);
+				}
 			}
 		}
 	}
 	else if (json_member_text(n->extra, "kind", kind, sizeof(kind)))
 	{
+		const char *params[1] = {id};
+
 		time_of_day(n->extra, "at", when, sizeof(when));
 		appendPQExpBuffer(line, "%s  %-20s", when, kind);
-		append_id(line, n->extra, "case_id", "case");
-		append_id(line, n->extra, "request_id", "request");
-		append_id(line, n->extra, "agent_id", "agent");
-		append_id(line, n->extra, "event_id", "event");
+		start = line->len;
+		appendPQExpBufferStr(line, "  ");
+		if (!json_member_text(n->extra, "event_id", id, sizeof(id)) ||
+			!describe(st, conn, describe_event_sql, 1, params, line))
+		{
+			line->data[line->len = start] = '\0';
+			append_id(line, n->extra, "case_id", "case");
+			append_id(line, n->extra, "request_id", "request");
+			append_id(line, n->extra, "agent_id", "agent");
+			append_id(line, n->extra, "event_id", "event");
+		}
 	}
 	else
 	{
 		time_of_day("{}", "at", when, sizeof(when));
-		appendPQExpBuffer(line, "%s  %s  %s", when, n->relname, n->extra);
+		appendPQExpBuffer(line, "%s  %-20s  %s", when, n->relname, n->extra);
 	}
-	/* the padding of the kind may leave trailing blanks */
+	/* the padding of a kind may leave trailing blanks */
 	while (line->len > 0 && line->data[line->len - 1] == ' ')
 		line->data[--line->len] = '\0';
 }
 
 /* Print one notification, as JSON or text, and flush. */
 static void
-emit(ListenState *st, const PGnotify *n)
+emit(ListenState *st, PGconn *conn, const PGnotify *n)
 {
 	PQExpBufferData line;
 	char		id[32];
@@ -267,7 +395,7 @@ emit(ListenState *st, const PGnotify *n)
 
 	initPQExpBuffer(&line);
 	if (st->format == FORMAT_TEXT)
-		format_text(&line, n);
+		format_text(st, conn, &line, n);
 	else
 	{
 		appendPQExpBufferStr(&line, "{\"channel\":");
@@ -295,7 +423,7 @@ emit_queued(ListenState *st, PGconn *conn)
 
 	while ((n = PQnotifies(conn)) != NULL)
 	{
-		emit(st, n);
+		emit(st, conn, n);
 		PQfreemem(n);
 	}
 }
@@ -383,11 +511,13 @@ listen_main(ConnParams *cp, int argc, char **argv)
 	PQExpBuffer state = createPQExpBuffer();
 	PGconn	   *conn;
 	char	   *chans;
+	int			workers;
 	int			c;
 	int			i;
 
 	st.cp = cp;
 	st.format = FORMAT_JSON;
+	st.describe = true;
 	st.nchannels = split_list(DEFAULT_CHANNELS, &st.channels);
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0))
@@ -450,7 +580,11 @@ listen_main(ConnParams *cp, int argc, char **argv)
 	{
 		if (strcmp(st.channels[i], "swarm_escalations") != 0)
 			continue;
-		if (escalator_state(conn, state) == 0)
+		workers = escalator_state(conn, state);
+		if (workers < 0)
+			pg_log_warning("cannot tell whether an escalation worker runs for database \"%s\": %s",
+						   PQdb(conn), state->data);
+		else if (workers == 0)
 		{
 			pg_log_warning("no escalation worker is running for database \"%s\": escalations will not arrive",
 						   PQdb(conn));

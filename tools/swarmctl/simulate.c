@@ -1962,6 +1962,7 @@ simulate_main(ConnParams *cp, int argc, char **argv)
 	PQExpBuffer state = createPQExpBuffer();
 	Event		ev;
 	bool		interrupted = false;
+	int			workers;
 	int			c;
 
 	sim.seed = 1;
@@ -2034,7 +2035,10 @@ simulate_main(ConnParams *cp, int argc, char **argv)
 	printf("simulating %s of a helpdesk with %d agents (seed " UINT64_FORMAT ") in %s, at %g times real time: "
 		   "about %.0f s\n", sim_clock(sim.horizon), sim.nagents, sim.seed, describe_server(sim.conn),
 		   sim.speed, sim.horizon / sim.speed);
-	if (escalator_state(sim.conn, state) == 0)
+	workers = escalator_state(sim.conn, state);
+	if (workers < 0)
+		printf("cannot tell whether an escalation worker serves %s: %s\n", PQdb(sim.conn), state->data);
+	else if (workers == 0)
 		printf("no escalation worker serves %s: requests left unanswered will not escalate\n", PQdb(sim.conn));
 	else
 		printf("escalation worker: %s\n", state->data);

@@ -64,9 +64,13 @@ print_escalator(PGconn *conn)
 {
 	PQExpBuffer state = createPQExpBuffer();
 	PGresult   *res;
+	int			workers;
 
 	printf("Escalation worker\n");
-	if (escalator_state(conn, state) == 0)
+	workers = escalator_state(conn, state);
+	if (workers < 0)
+		printf("  cannot tell: %s\n", state->data);
+	else if (workers == 0)
 	{
 		printf("  not running for database \"%s\": unanswered requests will not escalate\n", PQdb(conn));
 		printf("  (preload the library with shared_preload_libraries = 'swarm' and\n"

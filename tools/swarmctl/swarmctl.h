@@ -46,7 +46,7 @@ extern PGconn *swarm_connect(const ConnParams *cp, const char *appname,
 							 bool keepalives, bool quiet, PQExpBuffer errmsg);
 extern PGconn *connect_or_exit(const ConnParams *cp, const char *appname,
 							   bool keepalives);
-extern void report_connection_failure(PGconn *conn, const ConnParams *cp);
+extern void report_connection_failure(PGconn *conn);
 extern const char *describe_server(PGconn *conn);
 extern void require_extension(PGconn *conn);
 extern int	escalator_state(PGconn *conn, PQExpBuffer state);
