@@ -24,6 +24,7 @@ SELECT to_regclass('swarm.metrics_daily') IS NOT NULL AS m_daily,
 
 \if :m_any
 \echo '   Durations are real time: the day ran' :speed 'times faster than a real one.'
+\echo
 \if :m_daily
 \echo '   swarm.metrics_daily: cases opened and resolved, the share that needed collaboration, time to resolve, handoffs, escalations, SLA attainment'
 SELECT * FROM swarm.metrics_daily;
