@@ -120,8 +120,8 @@ like($s->{'Escalation worker'}, qr/^  not running for database "helpdesk": unans
 	'no worker serves helpdesk: status says so');
 # Request 1 (P1) is past its first level since 0.75 ms after it was made;
 # request 2's first level (75 % of 10 hours) came 30 minutes ago.
-my ($due, $overdue) = $s->{'Escalation worker'} =~ /escalation levels due and not fired: (\d+) \(the oldest overdue by (\d+) ms\)/;
-is($due, 2, 'and that two escalation levels are due');
+my ($due, $overdue) = $s->{'Escalation worker'} =~ /requests with an escalation due and not made: (\d+) \(the oldest overdue by (\d+) ms\)/;
+is($due, 2, 'and that two requests have an escalation due');
 cmp_ok($overdue, '>=', 30 * 60 * 1000, 'the oldest for 30 minutes');
 
 # In database postgres the preloaded worker runs.
@@ -132,7 +132,7 @@ my $worker = $node->safe_psql('postgres', 'SELECT pid FROM swarm.escalator_statu
 my $esc = rows_of($s->{'Escalation worker'});
 ok(exists $esc->{$worker}, 'the worker is listed by its pid') or diag($out);
 like(join(' ', @{ $esc->{$worker} // [] }), qr/^(sleeping|sweeping) preloaded 0 /, 'with its state, kind and escalations');
-like($s->{'Escalation worker'}, qr/escalation levels due and not fired: 0 \(the oldest overdue by 0 ms\)/,
+like($s->{'Escalation worker'}, qr/requests with an escalation due and not made: 0 \(the oldest overdue by 0 ms\)/,
 	'nothing due');
 like($s->{Cases}, qr/open work \(new, open, pending\)\s+0$/m, 'an empty helpdesk');
 

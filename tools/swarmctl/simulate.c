@@ -2086,7 +2086,15 @@ simulate_main(ConnParams *cp, int argc, char **argv)
 			progress_bar(&sim, false);
 	}
 	if (!interrupted)
-		sim.now = sim.horizon;
+	{
+		/* the simulated day lasts to its end, even if nothing happens at the end */
+		double		left = sim.real_start + sim.horizon / sim.speed - now_seconds();
+
+		if (left > 0 && !wait_seconds(left))
+			interrupted = true;
+		else
+			sim.now = sim.horizon;
+	}
 	if (sim.tty)
 		progress_bar(&sim, true);
 	else if (!interrupted)

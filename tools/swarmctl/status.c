@@ -103,7 +103,7 @@ print_escalator(PGconn *conn)
 					"  FROM swarm.collab_requests "
 					" WHERE state IN ('open', 'offered') AND next_escalation_at <= pg_catalog.clock_timestamp()",
 					0, NULL);
-	printf("  escalation levels due and not fired: %s (the oldest overdue by %s ms)\n",
+	printf("  requests with an escalation due and not made: %s (the oldest overdue by %s ms)\n",
 		   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	PQclear(res);
 	destroyPQExpBuffer(state);
