@@ -28,6 +28,21 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+
+# swarmctl, the command-line client, has its own PGXS makefile: one makefile
+# cannot hold both MODULE_big and PROGRAM.  make, make install and make clean
+# recurse into it.
+SWARMCTL_MAKE = $(MAKE) -C tools/swarmctl PG_CONFIG='$(PG_CONFIG)'
+all: swarmctl
+install: install-swarmctl
+clean: clean-swarmctl
+swarmctl:
+	$(SWARMCTL_MAKE)
+install-swarmctl: swarmctl
+	$(SWARMCTL_MAKE) install
+clean-swarmctl:
+	$(SWARMCTL_MAKE) clean
+.PHONY: swarmctl install-swarmctl clean-swarmctl
 else
 all install installcheck:
 	@echo "PostgreSQL 15 server development files are missing."
