@@ -124,7 +124,7 @@ CREATE TRIGGER collab_requests_requested BEFORE INSERT ON swarm.collab_requests
 
 CREATE INDEX cases_opened_at_idx ON swarm.cases (opened_at);
 CREATE INDEX cases_resolved_at_idx ON swarm.cases (resolved_at)
-    INCLUDE (opened_at, owner_id, resolved_with_help, kb_ref) WHERE resolved_at IS NOT NULL;
+    INCLUDE (opened_at, owner_id, resolved_with_help, kb_ref, case_id) WHERE resolved_at IS NOT NULL;
 CREATE INDEX cases_first_response_due_idx ON swarm.cases (first_response_due)
     INCLUDE (first_response_at, resolved_at, state, priority) WHERE first_response_due IS NOT NULL;
 CREATE INDEX cases_resolution_due_idx ON swarm.cases (resolution_due)
@@ -196,13 +196,15 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
+SET TimeZone = 'UTC'        -- days are UTC days: x::date is the UTC date
 AS $$
 #variable_conflict use_column
 BEGIN
     IF by_day THEN
         -- the case targets only, by UTC day of the due time (metrics_daily)
         RETURN QUERY
-        SELECT (c.first_response_due AT TIME ZONE 'UTC')::date, 'first_response'::text, NULL::swarm.priority,
+        SELECT c.first_response_due::date, 'first_response'::text, NULL::swarm.priority,
                count(*) FILTER (WHERE c.first_response_at <= c.first_response_due),
                count(*) FILTER (WHERE c.first_response_at > c.first_response_due),
                count(*) FILTER (WHERE c.first_response_at IS NULL AND c.state <> 'pending'
@@ -211,7 +213,7 @@ BEGIN
          WHERE c.first_response_due >= from_ts AND c.first_response_due < to_ts
          GROUP BY 1
         UNION ALL
-        SELECT (c.resolution_due AT TIME ZONE 'UTC')::date, 'resolution', NULL,
+        SELECT c.resolution_due::date, 'resolution', NULL,
                count(*) FILTER (WHERE c.resolved_at <= c.resolution_due),
                count(*) FILTER (WHERE c.resolved_at > c.resolution_due),
                count(*) FILTER (WHERE c.resolved_at IS NULL AND c.state <> 'pending' AND now() >= c.resolution_due)
@@ -277,6 +279,8 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
+SET TimeZone = 'UTC'        -- days are UTC days: x::date is the UTC date
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -287,18 +291,18 @@ BEGIN
     IF from_ts = to_ts THEN
         RETURN;                                 -- an empty window has no day
     END IF;
-    first_day := (from_ts AT TIME ZONE 'UTC')::date;
-    last_day := ((to_ts AT TIME ZONE 'UTC') - interval '1 microsecond')::date;
+    first_day := from_ts::date;
+    last_day := (to_ts - interval '1 microsecond')::date;
     RETURN QUERY
     WITH days AS (
         SELECT first_day + i AS day FROM generate_series(0, last_day - first_day) AS i
     ), opened AS (
-        SELECT (c.opened_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+        SELECT c.opened_at::date AS day, count(*) AS n
           FROM swarm.cases AS c
          WHERE c.opened_at >= from_ts AND c.opened_at < to_ts
          GROUP BY 1
     ), resolved AS (
-        SELECT (c.resolved_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n,
+        SELECT c.resolved_at::date AS day, count(*) AS n,
                count(*) FILTER (WHERE coalesce(c.resolved_with_help, swarm.metrics_case_helped(c.case_id))) AS helped,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolved_at - c.opened_at) AS p50,
                percentile_cont(0.9) WITHIN GROUP (ORDER BY c.resolved_at - c.opened_at) AS p90
@@ -306,12 +310,12 @@ BEGIN
          WHERE c.resolved_at >= from_ts AND c.resolved_at < to_ts
          GROUP BY 1
     ), transfers AS (
-        SELECT (e.at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+        SELECT e.at::date AS day, count(*) AS n
           FROM swarm.events AS e
          WHERE e.kind = 'case_transferred' AND e.at >= from_ts AND e.at < to_ts
          GROUP BY 1
     ), escalated AS (
-        SELECT (x.escalated_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+        SELECT x.escalated_at::date AS day, count(*) AS n
           FROM swarm.escalations AS x
          WHERE x.escalated_at >= from_ts AND x.escalated_at < to_ts
          GROUP BY 1
@@ -346,6 +350,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -391,6 +396,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -442,6 +448,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -472,6 +479,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -508,6 +516,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -534,6 +543,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 SET jit = off
 SET work_mem = '64MB'
+SET max_parallel_workers_per_gather = 0
 AS $$
 #variable_conflict use_column
 BEGIN
