@@ -8,8 +8,9 @@
  * availability, region, experience, continuity; see docs/routing.md),
  * rounded to 1e-9 so that ties are exact and break by the lower agent id.
  * Candidates come from the GIN index on agents' skills (or from the target
- * group's members), filtered by eligibility in the same query, so a call
- * never scans every agent.  All reads go through SPI with saved plans; the
+ * group's members, looked up by primary key: as a join, the generic plan
+ * would hash every agent), filtered by eligibility in the same query, so a
+ * call never scans every agent.  All reads go through SPI with saved plans; the
  * plans' parameters are text or bigint so that they survive DROP and CREATE
  * EXTENSION (the plan cache re-resolves names).
  *
@@ -455,9 +456,11 @@ query_candidates(RoutingContext *ctx)
 		plan = routing_plan(&plan_helpers_in_group,
 							"SELECT a.agent_id, a.skills, a.region, a.presence = 'online', a.help_capacity, a.open_helps,"
 							" a.calendar_id"
-							" FROM swarm.group_members m JOIN swarm.agents a ON a.agent_id = m.agent_id"
-							" WHERE m.group_id = $1 AND a.active AND a.presence <> 'offline'"
-							" AND a.open_helps < a.help_capacity", 1, argtypes);
+							" FROM swarm.agents a"
+							" WHERE a.agent_id = ANY (ARRAY(SELECT m.agent_id FROM swarm.group_members m"
+							" WHERE m.group_id = $1))"
+							" AND a.active AND a.presence <> 'offline' AND a.open_helps < a.help_capacity",
+							1, argtypes);
 	}
 	else if (ctx->for_request)
 	{
