@@ -444,13 +444,15 @@ BEGIN
                             OR cardinality(array_positions(l.actions, 'widen')) > 1
                             OR ('widen' = ANY (l.actions)
                                 AND count(*) FILTER (WHERE 'widen' = ANY (l.actions)) OVER (PARTITION BY q.case_id) > 1)
-                            OR EXISTS (SELECT 1 FROM swarm.escalations AS e
-                                        WHERE e.request_id = q.request_id AND e.level = q.level), true) AS apart
+                            OR f.fired IS NOT NULL, true) AS apart
               FROM req AS q
               LEFT JOIN lad AS l ON l.priority = q.priority AND l.grp = coalesce(q.group_id, 0) AND l.level = q.level
+              -- probes (LIMIT 1: an index lookup per request, never a hash of the whole table)
+              LEFT JOIN LATERAL (SELECT true AS fired FROM swarm.escalations AS e
+                                  WHERE e.request_id = q.request_id AND e.level = q.level LIMIT 1) AS f ON true
         ), act AS MATERIALIZED (
             -- each action's effect, from the request as it was before the level (as escalate_request does)
-            SELECT q.*, g.name AS group_name, p.accept, c.name AS calendar,
+            SELECT q.*, g.name AS group_name, p.accept, c.name AS calendar, sp.paused IS NOT NULL AS has_pauses,
                    (enum_range(NULL::swarm.priority))[greatest(array_position(enum_range(NULL::swarm.priority),
                                                                               q.priority) - 1, 1)] AS higher,
                    w.group_id AS wide_group, w.name AS wide_name,
@@ -465,6 +467,8 @@ BEGIN
               LEFT JOIN swarm.skill_groups AS g ON g.group_id = q.group_id
               LEFT JOIN swarm.sla_policies AS p ON p.policy_id = q.sla_policy_id
               LEFT JOIN swarm.calendars AS c ON c.calendar_id = p.calendar_id
+              LEFT JOIN LATERAL (SELECT true AS paused FROM swarm.sla_pauses AS t
+                                  WHERE t.case_id = q.case_id LIMIT 1) AS sp ON true
               LEFT JOIN LATERAL (
                   -- widen: a regional group to the global group that fits best
                   SELECT t.group_id, t.name FROM swarm.skill_groups AS t
@@ -505,7 +509,7 @@ BEGIN
             -- the next level of the requests that keep their priority and group (as schedule_escalation)
             SELECT e.request_id, greatest(e.escalation_level, e.level) AS reached, s.level AS next_level,
                    CASE WHEN s.at_fraction IS NOT NULL
-                        THEN CASE WHEN EXISTS (SELECT 1 FROM swarm.sla_pauses AS sp WHERE sp.case_id = e.case_id)
+                        THEN CASE WHEN e.has_pauses
                                   THEN swarm.sla_deadline(e.case_id, e.created_at, e.accept * s.at_fraction, e.calendar)
                                   ELSE swarm.business_add(e.created_at, e.accept * s.at_fraction, e.calendar) END
                         ELSE e.accept_due + s.after_due END AS next_at
@@ -568,12 +572,14 @@ BEGIN
                 SELECT u.request_id, u.priority, u.group_id, greatest(r.escalation_level, u.level) AS reached,
                        r.case_id, r.created_at, r.state, c.state = 'pending' AS paused,
                        p.policy_id, p.accept, p.request_resolution, p.at_risk_fraction, cal.name AS calendar,
-                       EXISTS (SELECT 1 FROM swarm.sla_pauses AS sp WHERE sp.case_id = r.case_id) AS has_pauses
+                       sp.paused IS NOT NULL AS has_pauses
                   FROM u
                   JOIN swarm.collab_requests AS r ON r.request_id = u.request_id
                   JOIN swarm.cases AS c ON c.case_id = r.case_id
                   LEFT JOIN LATERAL swarm.sla_policy_for(u.priority, u.group_id, c.customer_tier) AS p ON true
                   LEFT JOIN swarm.calendars AS cal ON cal.calendar_id = p.calendar_id
+                  LEFT JOIN LATERAL (SELECT true AS paused FROM swarm.sla_pauses AS t
+                                      WHERE t.case_id = r.case_id LIMIT 1) AS sp ON true
             ), d AS MATERIALIZED (
                 -- sla_deadline, with its pauses loop only for cases that have pauses
                 SELECT x.*,
@@ -676,33 +682,39 @@ $$;
 COMMENT ON FUNCTION swarm.escalate_claimed(bigint[], timestamptz) IS
     'internal: escalates locked requests set-based in one subtransaction; on failure halves the batch, down to one request, which is retried one level at a time or put off a minute';
 
+CREATE FUNCTION swarm.claim_due(now timestamptz, max integer)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+-- A generic plan, made without the values of now and max, is the index scan in the sweep's
+-- order that stops after max rows.  A custom plan uses the statistics, which a burst makes
+-- wrong (the requests just became due) until the next ANALYZE: it would then read and sort
+-- every due request, on every sweep.
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    -- what is due, the earliest first; a row locked by another sweep (or an accept) is skipped
+    RETURN ARRAY(SELECT t.request_id FROM swarm.collab_requests AS t
+                  WHERE t.state IN ('open', 'offered') AND t.next_escalation_at <= claim_due.now
+                  ORDER BY t.next_escalation_at, t.request_id
+                  LIMIT claim_due.max
+                    FOR NO KEY UPDATE SKIP LOCKED);
+END
+$$;
+COMMENT ON FUNCTION swarm.claim_due(timestamptz, integer) IS
+    'internal: locks up to max requests due by "now", the earliest first (SKIP LOCKED), and returns their ids in that order';
+
 CREATE FUNCTION swarm.escalate_due(now timestamptz DEFAULT clock_timestamp(), max integer DEFAULT 1000)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    -- What is due, the earliest first, in the order of collab_requests_escalation_idx; a row
-    -- locked by another sweep (or by an accept) is skipped.  A cursor is planned to return
-    -- its first rows fast: an index scan that stops after max rows, whatever the statistics
-    -- say about how many are due (a burst makes them wrong until the next ANALYZE, and a
-    -- plain query would then sort every due row, on every sweep).
-    due CURSOR (due_by timestamptz, how_many integer) FOR
-        SELECT t.request_id FROM swarm.collab_requests AS t
-         WHERE t.state IN ('open', 'offered') AND t.next_escalation_at <= due_by
-         ORDER BY t.next_escalation_at, t.request_id
-         LIMIT how_many
-           FOR NO KEY UPDATE SKIP LOCKED;
-    claimed bigint[] := '{}';
 BEGIN
     IF swarm.require(max, 'max') <= 0 THEN
         RAISE EXCEPTION 'max must be positive: %', max USING ERRCODE = 'invalid_parameter_value';
     END IF;
     PERFORM swarm.require(now, 'now');
-    FOR d IN due(escalate_due.now, max) LOOP
-        claimed := claimed || d.request_id;
-    END LOOP;
-    RETURN swarm.escalate_claimed(claimed, escalate_due.now);
+    RETURN swarm.escalate_claimed(swarm.claim_due(escalate_due.now, max), escalate_due.now);
 END
 $$;
 COMMENT ON FUNCTION swarm.escalate_due(timestamptz, integer) IS
