@@ -341,11 +341,12 @@ COMMENT ON FUNCTION swarm.escalate_request(swarm.collab_requests, integer, swarm
 
 -- Sweeps ------------------------------------------------------------------------------
 --
--- escalate_due claims a batch of due requests and escalates them with
--- escalate_claimed: escalate_batch does the whole batch in a few set-based
--- statements, in one subtransaction; should it fail, the batch is split in
--- two and each half tried again, down to single requests, which go the
--- per-request way (escalate_one) and, failing that, are put off a minute.
+-- escalate_due claims a batch of due requests (claim_due) and escalates them
+-- with escalate_claimed: escalate_batch does the whole batch in a few
+-- set-based statements per level, in one subtransaction; should it fail, the
+-- batch is split in two and each half tried again, down to single requests,
+-- which go the per-request way (escalate_one) and, failing that, are put off
+-- a minute.  See "How a sweep works" in docs/escalation.md.
 
 CREATE FUNCTION swarm.escalate_one(request_id bigint, now timestamptz)
 RETURNS integer
