@@ -55,6 +55,7 @@ LAG_ROUNDS=${LAG_ROUNDS:-3}
 DUE_WINDOW=${DUE_WINDOW:-60}
 N_BURST=${N_BURST:-100000}
 PROFILE=${PROFILE:-1}
+export -n PROFILE		# PGXS passes an exported PROFILE to the compiler
 N_PROFILE=${N_PROFILE:-20000}
 LOCK_SECONDS=${LOCK_SECONDS:-10}
 SOAK_MINUTES=${SOAK_MINUTES:-30}
@@ -333,14 +334,18 @@ if has burst; then
 			              $N_PROFILE, round($N_PROFILE / extract(epoch FROM clock_timestamp() - :'floor_t0'::timestamptz)));
 			ROLLBACK;
 		SQL
-		say "the sweep's SELECT with the $N_PROFILE due (EXPLAIN ANALYZE in a rolled-back transaction; escalate_due runs it with parameters):"
+		say "the sweep's claim with the $N_PROFILE due (EXPLAIN ANALYZE in a rolled-back transaction; swarm.claim_due runs it"
+		say "with a generic plan, plan_cache_mode = force_generic_plan, as here):"
 		psql -At <<-SQL | sed 's/^/   /' | tee -a "$RESULTS"
 			BEGIN;
 			SELECT bench.make_due($PROF_LO, $PROF_HI, clock_timestamp() - interval '1 second', interval '0', false) \g /dev/null
 			SELECT clock_timestamp() AS sweep_now \gset
-			EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM swarm.collab_requests AS t
-			 WHERE t.state IN ('open', 'offered') AND t.next_escalation_at <= :'sweep_now'::timestamptz
-			 ORDER BY t.next_escalation_at, t.request_id LIMIT $BATCH FOR NO KEY UPDATE SKIP LOCKED;
+			SET LOCAL plan_cache_mode = force_generic_plan;
+			PREPARE claim (timestamptz, integer) AS
+			SELECT t.request_id FROM swarm.collab_requests AS t
+			 WHERE t.state IN ('open', 'offered') AND t.next_escalation_at <= \$1
+			 ORDER BY t.next_escalation_at, t.request_id LIMIT \$2 FOR NO KEY UPDATE SKIP LOCKED;
+			EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE claim(:'sweep_now', $BATCH);
 			ROLLBACK;
 		SQL
 		q "SELECT pg_stat_statements_reset()" >/dev/null

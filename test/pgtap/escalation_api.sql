@@ -22,7 +22,11 @@ SELECT col_is_unique('swarm', 'escalation_ladder', ARRAY['priority', 'group_id',
 SELECT fk_ok('swarm', 'escalations', 'request_id', 'swarm', 'collab_requests', 'request_id');
 SELECT has_column('swarm', 'collab_requests', c, 'collab_requests.' || c)
   FROM unnest(ARRAY['next_escalation_at', 'next_escalation_level', 'escalation_level']) AS c;
-SELECT has_index('swarm', 'collab_requests', 'collab_requests_escalation_idx', 'the sweep finds due requests by index');
+SELECT has_index('swarm', 'collab_requests', 'collab_requests_escalation_idx', ARRAY['next_escalation_at', 'request_id'],
+                 'the sweep reads due requests in its order (next_escalation_at, request_id) from an index');
+SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'swarm.collab_requests_escalation_idx'::regclass),
+          '(state = ANY (ARRAY[''open''::swarm.request_state, ''offered''::swarm.request_state]))',
+          '... of open and offered requests only');
 SELECT has_index('swarm', 'escalations', 'escalations_at_idx', 'escalations are indexed by time');
 SELECT has_view('swarm', 'escalator_status', 'view swarm.escalator_status');
 SELECT columns_are('swarm', 'escalator_status',
@@ -57,6 +61,10 @@ INSERT INTO sig VALUES
     ('swarm.escalate_request(swarm.collab_requests,integer,swarm.escalation_action[],timestamptz)',
      'r swarm.collab_requests, level integer, actions swarm.escalation_action[], due_at timestamp with time zone',
      'boolean'),
+    ('swarm.claim_due(timestamptz,integer)', 'now timestamp with time zone, max integer', 'bigint[]'),
+    ('swarm.escalate_one(bigint,timestamptz)', 'request_id bigint, now timestamp with time zone', 'integer'),
+    ('swarm.escalate_batch(bigint[],timestamptz)', 'request_ids bigint[], now timestamp with time zone', 'integer'),
+    ('swarm.escalate_claimed(bigint[],timestamptz)', 'request_ids bigint[], now timestamp with time zone', 'integer'),
     ('swarm.escalate_due(timestamptz,integer)',
      'now timestamp with time zone DEFAULT clock_timestamp(), max integer DEFAULT 1000', 'integer'),
     ('swarm.start_escalator()', '', 'integer'),
@@ -77,8 +85,23 @@ SELECT volatility_is('swarm', 'default_ladder', 'immutable', 'default_ladder is 
 SELECT volatility_is('swarm', 'ladder_for', 'stable', 'ladder_for is stable');
 SELECT volatility_is('swarm', f, 'volatile', f || ' is volatile')
   FROM unnest(ARRAY['set_escalation_rung', 'clear_escalation_ladder', 'wake_escalator', 'schedule_escalation',
-                    'escalation_widen', 'escalate_request', 'escalate_due', 'start_escalator', 'stop_escalator',
-                    'escalator_workers']) AS f;
+                    'escalation_widen', 'escalate_request', 'claim_due', 'escalate_one', 'escalate_batch', 'escalate_claimed',
+                    'escalate_due', 'start_escalator', 'stop_escalator', 'escalator_workers']) AS f;
+SELECT is((SELECT prorows FROM pg_proc WHERE oid = 'swarm.ladder_for(swarm.priority,bigint)'::regprocedure), 5::real,
+          'ladder_for is planned as a few rows (a ladder has a few levels)');
+SELECT ok((SELECT 'jit=off' = ANY (proconfig) FROM pg_proc WHERE oid = 'swarm.escalate_batch(bigint[],timestamptz)'::regprocedure),
+          'escalate_batch runs without JIT: its statements are short, compiling them is not');
+SELECT ok((SELECT 'plan_cache_mode=force_generic_plan' = ANY (proconfig) FROM pg_proc
+            WHERE oid = 'swarm.claim_due(timestamptz,integer)'::regprocedure),
+          'claim_due plans without the values of now and max: the index scan in the sweep''s order, whatever the statistics');
+SELECT ok((SELECT bool_and(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'] OR proconfig @> ARRAY['search_path=pg_catalog, swarm, pg_temp'])
+             FROM pg_proc WHERE oid IN ('swarm.claim_due(timestamptz,integer)'::regprocedure, 'swarm.escalate_one(bigint,timestamptz)'::regprocedure,
+                                        'swarm.escalate_batch(bigint[],timestamptz)'::regprocedure,
+                                        'swarm.escalate_claimed(bigint[],timestamptz)'::regprocedure)),
+          'the sweep''s functions pin their search_path');
+SELECT ok((SELECT bool_and(obj_description(oid, 'pg_proc') IS NOT NULL) FROM pg_proc
+            WHERE pronamespace = 'swarm'::regnamespace AND proname LIKE 'escalat%'),
+          'every escalation function has a comment');
 SELECT is_strict('swarm', 'wake_escalator', 'wake_escalator is strict');
 SELECT isnt_strict('swarm', f, f || ' checks its arguments itself')
   FROM unnest(ARRAY['set_escalation_rung', 'clear_escalation_ladder', 'escalate_due']) AS f;

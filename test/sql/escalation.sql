@@ -272,3 +272,95 @@ SELECT count(*) AS escalation_events FROM swarm.events WHERE kind = 'request_esc
 SELECT bool_and(r.escalation_level = (SELECT max(e.level) FROM swarm.escalations AS e WHERE e.request_id = r.request_id))
        AS levels_agree
   FROM swarm.collab_requests AS r WHERE EXISTS (SELECT 1 FROM swarm.escalations AS e WHERE e.request_id = r.request_id);
+
+-- Batches ----------------------------------------------------------------------------------
+-- escalate_due escalates what it claims set-based, a few statements per level for the whole
+-- batch, in one subtransaction; reoffer, a level not in the ladder, a level that fired before
+-- and two widenings on one case go one request at a time.  What it computes must be what the
+-- per-request functions compute.
+SELECT swarm.cancel_request(17);
+SELECT swarm.add_agent('u7', 'Gus', 'pg:3', 'emea', capacity => 10) AS gus;     -- owner of cases 25-34
+SELECT count(swarm.open_case('T-' || i, 'case ' || i, 'P3', 'pg:3')) AS cases,
+       count(swarm.assign_case(i, 7)) AS assigned FROM generate_series(25, 34) AS i;
+-- P2 works office hours, with a level of its own at 150 %; pg-global has its own P3 targets
+SELECT swarm.add_calendar('office', 'UTC', '{"mon": [["09:00","17:00"]], "tue": [["09:00","17:00"]],
+       "wed": [["09:00","17:00"]], "thu": [["09:00","17:00"]], "fri": [["09:00","17:00"]]}') > 0 AS office;
+SELECT swarm.set_sla_policy('P2', '1 hour', '1 day', '2 hours', '3 days', calendar => 'office') > 0 AS p2_office,
+       swarm.set_sla_policy('P3', '1 hour', '1 day', '90 minutes', '2 days', group_name => 'pg-global') > 0 AS p3_pg_global,
+       swarm.set_escalation_rung(4, '{renotify}', at_fraction => 1.5, priority => 'P2') > 0 AS p2_4;
+-- 18: pg-emea, widened to pg-global (its own targets); 19: net, widened to every skilled agent;
+-- 20: no group, its case paused from 00:10 to 00:40; 21: pg-emea, its next level not in its ladder
+SELECT swarm.request_help(25, 'pg-emea') AS r18, swarm.request_help(26, 'net') AS r19,
+       swarm.request_help(27, needed => 'pg:2') AS r20, swarm.request_help(28, 'pg-emea') AS r21;
+INSERT INTO swarm.sla_pauses (case_id, paused_at, resumed_at, reason)
+VALUES (27, '2001-01-01 00:10+00', '2001-01-01 00:40+00', 'for the test');
+SELECT pg_temp.created(id, '2001-01-01 00:00+00') FROM generate_series(18, 21) AS id;
+UPDATE swarm.collab_requests SET next_escalation_level = 7 WHERE request_id = 21;
+SELECT * FROM req WHERE id BETWEEN 18 AND 21 ORDER BY id;
+-- at noon on Monday every level is due: 1 to 3 at P3, then 4 at P2 (1.5 x 2 office hours from 09:00)
+SELECT swarm.escalate_due('2001-01-01 12:00+00', 100) AS fired;
+SELECT * FROM req WHERE id BETWEEN 18 AND 21 ORDER BY id;
+SELECT * FROM esc WHERE id BETWEEN 18 AND 21 ORDER BY id, level;
+SELECT id, level, effect FROM effects WHERE id BETWEEN 18 AND 21 ORDER BY id, level;
+-- one sweep, one subtransaction: the escalations share one transaction id
+SELECT count(DISTINCT xmin::text) AS xids FROM swarm.escalations WHERE request_id BETWEEN 18 AND 21;
+-- the due times and schedules are what sla_refresh_request computes (it runs on each, rolled back)
+CREATE FUNCTION pg_temp.drift(ids bigint[]) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE before_refresh AS SELECT * FROM swarm.collab_requests WHERE request_id = ANY (ids);
+    PERFORM swarm.sla_refresh_request(id) FROM unnest(ids) AS id;
+    SELECT count(*) INTO n FROM before_refresh AS b JOIN swarm.collab_requests AS r USING (request_id)
+     WHERE (b.priority, b.group_id, b.sla_policy_id, b.accept_due, b.accept_risk_at, b.resolution_due,
+            b.resolution_risk_at, b.escalation_level, b.next_escalation_at, b.next_escalation_level)
+           IS DISTINCT FROM
+           (r.priority, r.group_id, r.sla_policy_id, r.accept_due, r.accept_risk_at, r.resolution_due,
+            r.resolution_risk_at, r.escalation_level, r.next_escalation_at, r.next_escalation_level);
+    RAISE EXCEPTION 'roll back';
+EXCEPTION WHEN raise_exception THEN
+    RETURN n;
+END
+$$;
+SELECT pg_temp.drift('{18,19,20,21}') AS requests_that_differ;
+-- their ladders are done
+SELECT swarm.escalate_due('2001-01-02 00:00+00', 100) AS nothing_left;
+
+-- Two requests of one case widened in one sweep: one after the other, as the per-request way
+-- does (22 takes pg-global, the best fit; 23 the next best, sql-global: one request per group)
+SELECT swarm.request_help(29, 'pg-emea') AS r22, swarm.request_help(29, 'dba') AS r23;
+SELECT pg_temp.created(22, '2001-01-01 00:00+00'), pg_temp.created(23, '2001-01-01 00:01+00');
+SELECT swarm.escalate_due('2001-01-01 01:01+00', 100) AS fired;
+SELECT id, grp, lvl FROM req WHERE id IN (22, 23) ORDER BY id;
+SELECT id, level, effect FROM effects WHERE id IN (22, 23) ORDER BY event_id;
+SELECT swarm.cancel_request(22), swarm.cancel_request(23);
+
+-- A request that cannot be escalated does not hold up its batch --------------------------------
+-- requests 24-28; a trigger refuses the escalation event of request 26
+SELECT swarm.request_help(i, 'pg-emea') FROM generate_series(30, 34) AS i;
+SELECT pg_temp.created(id, '2001-01-01 00:00+00'::timestamptz + (id - 24) * interval '1 second')
+  FROM generate_series(24, 28) AS id;
+CREATE FUNCTION public.refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'event refused for the test';
+END
+$$;
+CREATE TRIGGER refuse_26 BEFORE INSERT ON swarm.events FOR EACH ROW
+    WHEN (NEW.kind = 'request_escalated' AND NEW.request_id = 26) EXECUTE FUNCTION public.refuse_event();
+-- the batch fails, is split, and the others escalate; 26 is put off a minute from now
+SELECT swarm.escalate_due('2001-01-01 00:50+00', 100) AS fired;
+SELECT id, lvl, next_lvl, CASE WHEN id = 26 THEN next_escalation_at - clock_timestamp() BETWEEN interval '50 seconds' AND interval '60 seconds'
+                           END AS put_off_a_minute
+  FROM req JOIN swarm.collab_requests AS r ON r.request_id = req.id WHERE id BETWEEN 24 AND 28 ORDER BY id;
+SELECT id, count(*) AS escalations FROM esc WHERE id BETWEEN 24 AND 28 GROUP BY id ORDER BY id;
+DROP TRIGGER refuse_26 ON swarm.events;
+DROP FUNCTION public.refuse_event();
+-- later, every level of each, once
+SELECT swarm.escalate_due(clock_timestamp() + interval '2 minutes', 100) AS fired;
+SELECT id, array_agg(level ORDER BY level) AS levels FROM esc WHERE id BETWEEN 24 AND 28 GROUP BY id ORDER BY id;
+SELECT count(*) AS events, count(DISTINCT (id, level)) AS distinct_levels FROM effects WHERE id BETWEEN 24 AND 28;
+SELECT swarm.cancel_request(id) FROM generate_series(18, 28) AS id WHERE id NOT IN (22, 23);
+
+-- Everything, again -------------------------------------------------------------------------
+SELECT count(*) AS escalations, count(DISTINCT (request_id, level)) AS distinct_levels FROM swarm.escalations;
+SELECT count(*) AS escalation_events FROM swarm.events WHERE kind = 'request_escalated';
