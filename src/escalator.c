@@ -482,6 +482,9 @@ escalator_xact_callback(XactEvent event, void *arg)
 		{
 			EscalatorSlot *slot = &escalator_shared->slots[i];
 
+			/* a worker reads its next wake-up from the index after each sweep */
+			if (i == my_slot)
+				continue;
 			if (slot->in_use && slot->dbid == MyDatabaseId && slot->latch != NULL &&
 				pending_wake < slot->next_wakeup)
 				latches[nlatches++] = slot->latch;
