@@ -7,6 +7,7 @@ use warnings;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use SwarmWorker;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('escalator');
@@ -28,50 +29,14 @@ ok($node->poll_query_until('postgres',
 # (75 %), 2 s (100 %) and 3 s (150 %).  Requests have no group and no global
 # group exists, so "widen" changes nothing; P2 has no policy, so after
 # raise_priority nothing more is due.  Request n is on case n.
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION swarm;
-	SELECT swarm.add_agent('owner', 'Owner', 'pg:3', capacity => 100000);
-	SELECT swarm.add_agent('h' || i, 'Helper ' || i, 'pg:4') FROM generate_series(1, 3) AS i;
-	SELECT swarm.set_sla_policy('P3', '1 hour', '1 day', '2 seconds', '1 hour');
-	CREATE SEQUENCE public.tickets;
-	CREATE FUNCTION public.new_requests(n integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
-	DECLARE
-	    c bigint;
-	BEGIN
-	    FOR i IN 1 .. n LOOP
-	        c := swarm.open_case('T-' || nextval('public.tickets'), 'escalate me', 'P3', 'pg:3');
-	        PERFORM swarm.assign_case(c, 1);
-	        RETURN NEXT swarm.request_help(c, needed => 'pg:3');
-	    END LOOP;
-	END
-	$$;
-});
-
-# A query: every request in the id range has levels 1, 2 and 3, once each.
-sub all_escalated
-{
-	my ($from, $to) = @_;
-	return "SELECT count(*) = 0 FROM swarm.collab_requests AS r
-	         WHERE r.request_id BETWEEN $from AND $to
-	           AND (SELECT array_agg(e.level ORDER BY e.level) FROM swarm.escalations AS e
-	                 WHERE e.request_id = r.request_id) IS DISTINCT FROM '{1,2,3}'";
-}
-
-# "escalations distinct-escalations" of the requests in the id range
-sub escalations_of
-{
-	my ($from, $to) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT count(*) || ' ' || count(DISTINCT (request_id, level)) FROM swarm.escalations
-		  WHERE request_id BETWEEN $from AND $to");
-}
+$node->safe_psql('postgres', team_sql() . new_requests_sql());
 
 # On time, with NOTIFY -------------------------------------------------------------------
 my $listener = $node->background_psql('postgres');
 $listener->query_safe('LISTEN swarm_escalations');
 $node->safe_psql('postgres', 'SELECT public.new_requests(5)');
 ok($node->poll_query_until('postgres', all_escalated(1, 5)), 'five requests reach levels 1, 2 and 3');
-is(escalations_of(1, 5), '15 15', 'fifteen escalations, none twice');
+is(escalations_of($node, 1, 5), '15 15', 'fifteen escalations, none twice');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FILTER (WHERE escalated_at < due_at) || ' '
 	       || count(*) FILTER (WHERE escalated_at - due_at >= interval '1 second')
@@ -136,13 +101,13 @@ $node->safe_psql('postgres', 'SELECT public.new_requests(3)');
 ok($node->poll_query_until('postgres', q{
 	SELECT clock_timestamp() > max(created_at) + interval '7 s' FROM swarm.collab_requests WHERE request_id BETWEEN 8 AND 10}),
 	'the levels of requests 8-10 are all due');
-is(escalations_of(8, 10), '0 0', 'while disabled nothing escalates');
+is(escalations_of($node, 8, 10), '0 0', 'while disabled nothing escalates');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM swarm.collab_requests WHERE request_id BETWEEN 8 AND 10
 	AND escalation_level = 0 AND next_escalation_level = 1 AND next_escalation_at < now()}), '3', 'they are due and waiting');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET swarm.escalation_enabled');
 $node->safe_psql('postgres', 'SELECT pg_reload_conf()');
 ok($node->poll_query_until('postgres', all_escalated(8, 10)), 'enabled again: the overdue levels fire');
-is(escalations_of(8, 10), '9 9', 'each once');
+is(escalations_of($node, 8, 10), '9 9', 'each once');
 is($node->safe_psql('postgres', q{
 	SELECT bool_and(e.escalated_at > e.due_at + interval '2 s') FROM swarm.escalations AS e WHERE request_id BETWEEN 8 AND 10}),
 	't', '(late, as they were held back)');
@@ -160,7 +125,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM swarm.escalator_status WH
 $node->safe_psql('postgres', 'SELECT public.new_requests(20)');
 $node->safe_psql('postgres', 'SELECT public.new_requests(10)');
 ok($node->poll_query_until('postgres', all_escalated(11, 40)), 'thirty requests escalate through every level');
-is(escalations_of(11, 40), '90 90', 'ninety escalations, none twice');
+is(escalations_of($node, 11, 40), '90 90', 'ninety escalations, none twice');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) || ' ' || count(DISTINCT (request_id, level)) FROM swarm.escalations}), '120 120',
 	'no duplicate anywhere');
@@ -210,11 +175,11 @@ SKIP:
 	$ticks = cpu_ticks($worker) - $ticks;
 	cmp_ok($ticks, '<', 20, "the worker does not spin while the request is locked ($ticks ticks in 3 s)");
 }
-is(escalations_of(42, 42), '0 0', 'the locked request is left alone');
+is(escalations_of($node, 42, 42), '0 0', 'the locked request is left alone');
 $holder->query_safe('COMMIT');
 $holder->quit;
 ok($node->poll_query_until('postgres', all_escalated(42, 42)), 'once released, it escalates');
-is(escalations_of(1, 42), '126 126', 'in all: every level of every request once');
+is(escalations_of($node, 1, 42), '126 126', 'in all: every level of every request once');
 
 $node->stop;
 done_testing();

@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use SwarmWorker;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('escalator_crash');
@@ -21,36 +22,11 @@ $node->start;
 # Requests are acceptable within 2 seconds.  The P3 ladder fires level 1 at
 # 1.5 s, level 2 at 5 s and level 3 at 6 s: wide enough a gap to catch
 # requests between level 1 and level 2.  Request n is on case n.
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION swarm;
-	SELECT swarm.add_agent('owner', 'Owner', 'pg:3', capacity => 100000);
-	SELECT swarm.add_agent('h' || i, 'Helper ' || i, 'pg:4') FROM generate_series(1, 3) AS i;
-	SELECT swarm.set_sla_policy('P3', '1 hour', '1 day', '2 seconds', '1 hour');
+$node->safe_psql('postgres', team_sql() . q{
 	SELECT swarm.set_escalation_rung(1, '{renotify}', at_fraction => 0.75, priority => 'P3');
 	SELECT swarm.set_escalation_rung(2, '{widen,notify_leads}', after_due => '3 seconds', priority => 'P3');
 	SELECT swarm.set_escalation_rung(3, '{raise_priority}', after_due => '4 seconds', priority => 'P3');
-	CREATE SEQUENCE public.tickets;
-	CREATE FUNCTION public.new_requests(n integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
-	DECLARE
-	    c bigint;
-	BEGIN
-	    FOR i IN 1 .. n LOOP
-	        c := swarm.open_case('T-' || nextval('public.tickets'), 'escalate me', 'P3', 'pg:3');
-	        PERFORM swarm.assign_case(c, 1);
-	        RETURN NEXT swarm.request_help(c, needed => 'pg:3');
-	    END LOOP;
-	END
-	$$;
-});
-
-sub all_escalated
-{
-	my ($from, $to) = @_;
-	return "SELECT count(*) = 0 FROM swarm.collab_requests AS r
-	         WHERE r.request_id BETWEEN $from AND $to
-	           AND (SELECT array_agg(e.level ORDER BY e.level) FROM swarm.escalations AS e
-	                 WHERE e.request_id = r.request_id) IS DISTINCT FROM '{1,2,3}'";
-}
+} . new_requests_sql());
 
 ok($node->poll_query_until('postgres', q{SELECT state FROM swarm.escalator_status}, 'sleeping'), 'the worker runs');
 

@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use SwarmWorker;
 use Test::More;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
@@ -17,33 +18,8 @@ swarm.escalation_naptime = '1s'
 $primary->start;
 
 # Requests are acceptable within 2 seconds: levels at 1.5 s, 2 s and 3 s.
-$primary->safe_psql('postgres', q{
-	CREATE EXTENSION swarm;
-	SELECT swarm.add_agent('owner', 'Owner', 'pg:3', capacity => 100000);
-	SELECT swarm.add_agent('h' || i, 'Helper ' || i, 'pg:4') FROM generate_series(1, 3) AS i;
-	SELECT swarm.set_sla_policy('P3', '1 hour', '1 day', '2 seconds', '1 hour');
-	CREATE SEQUENCE public.tickets;
-	CREATE FUNCTION public.new_requests(n integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
-	DECLARE
-	    c bigint;
-	BEGIN
-	    FOR i IN 1 .. n LOOP
-	        c := swarm.open_case('T-' || nextval('public.tickets'), 'escalate me', 'P3', 'pg:3');
-	        PERFORM swarm.assign_case(c, 1);
-	        RETURN NEXT swarm.request_help(c, needed => 'pg:3');
-	    END LOOP;
-	END
-	$$;
-});
+$primary->safe_psql('postgres', team_sql() . new_requests_sql());
 
-sub all_escalated
-{
-	my ($from, $to) = @_;
-	return "SELECT count(*) = 0 FROM swarm.collab_requests AS r
-	         WHERE r.request_id BETWEEN $from AND $to
-	           AND (SELECT array_agg(e.level ORDER BY e.level) FROM swarm.escalations AS e
-	                 WHERE e.request_id = r.request_id) IS DISTINCT FROM '{1,2,3}'";
-}
 my $count = q{SELECT count(*) || ' ' || count(DISTINCT (request_id, level)) FROM swarm.escalations};
 my $workers = q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'swarm escalator'};
 

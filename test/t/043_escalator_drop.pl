@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use SwarmWorker;
 use Test::More;
 use Time::HiRes qw(time);
 
@@ -21,26 +22,8 @@ $node->start;
 # Database "other" has the extension too, to watch the worker from there.
 $node->safe_psql('postgres', 'CREATE DATABASE other');
 $node->safe_psql('other', 'CREATE EXTENSION swarm');
-my $fixture = q{
-	CREATE EXTENSION swarm;
-	SELECT swarm.add_agent('owner', 'Owner', 'pg:3', capacity => 100000);
-	SELECT swarm.add_agent('h' || i, 'Helper ' || i, 'pg:4') FROM generate_series(1, 3) AS i;
-	SELECT swarm.set_sla_policy('P3', '1 hour', '1 day', '2 seconds', '1 hour');
-};
-$node->safe_psql('postgres', $fixture . q{
-	CREATE SEQUENCE public.tickets;
-	CREATE FUNCTION public.new_requests(n integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
-	DECLARE
-	    c bigint;
-	BEGIN
-	    FOR i IN 1 .. n LOOP
-	        c := swarm.open_case('T-' || nextval('public.tickets'), 'escalate me', 'P3', 'pg:3');
-	        PERFORM swarm.assign_case(c, 1);
-	        RETURN NEXT swarm.request_help(c, needed => 'pg:3');
-	    END LOOP;
-	END
-	$$;
-});
+my $fixture = team_sql();
+$node->safe_psql('postgres', $fixture . new_requests_sql());
 my $all_escalated = q{
 	SELECT count(*) > 0 AND bool_and((SELECT array_agg(e.level ORDER BY e.level) FROM swarm.escalations AS e
 	                                   WHERE e.request_id = r.request_id) IS NOT DISTINCT FROM '{1,2,3}')

@@ -9,6 +9,7 @@ use warnings;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use SwarmWorker;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('escalator_batch');
@@ -28,23 +29,7 @@ ok($node->poll_query_until('postgres',
 # 2 s and 3 s.  Requests made in one transaction share their created_at, so
 # their levels are due at the same instants.  A trigger refuses the
 # escalation events of the requests listed in public.refused.
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION swarm;
-	SELECT swarm.add_agent('owner', 'Owner', 'pg:3', capacity => 100000);
-	SELECT swarm.add_agent('h' || i, 'Helper ' || i, 'pg:4') FROM generate_series(1, 3) AS i;
-	SELECT swarm.set_sla_policy('P3', '1 hour', '1 day', '2 seconds', '1 hour');
-	CREATE SEQUENCE public.tickets;
-	CREATE FUNCTION public.new_requests(n integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
-	DECLARE
-	    c bigint;
-	BEGIN
-	    FOR i IN 1 .. n LOOP
-	        c := swarm.open_case('T-' || nextval('public.tickets'), 'escalate me', 'P3', 'pg:3');
-	        PERFORM swarm.assign_case(c, 1);
-	        RETURN NEXT swarm.request_help(c, needed => 'pg:3');
-	    END LOOP;
-	END
-	$$;
+$node->safe_psql('postgres', team_sql() . new_requests_sql() . q{
 	CREATE TABLE public.refused (request_id bigint PRIMARY KEY);
 	CREATE FUNCTION public.refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
 	BEGIN
@@ -59,15 +44,6 @@ $node->safe_psql('postgres', q{
 	INSERT INTO public.refused VALUES (123);
 });
 
-# "escalations distinct-escalations" of the requests in the id range
-sub escalations_of
-{
-	my ($from, $to) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT count(*) || ' ' || count(DISTINCT (request_id, level)) FROM swarm.escalations
-		  WHERE request_id BETWEEN $from AND $to");
-}
-
 my $listener = $node->background_psql('postgres');
 $listener->query_safe('LISTEN swarm_escalations; LISTEN swarm_events');
 my $log_offset = -s $node->logfile;
@@ -78,7 +54,7 @@ ok($node->poll_query_until('postgres', q{
 	SELECT count(*) = 249 FROM swarm.collab_requests AS r
 	 WHERE (SELECT array_agg(e.level ORDER BY e.level) FROM swarm.escalations AS e WHERE e.request_id = r.request_id)
 	       = '{1,2,3}'}), '249 requests reach levels 1, 2 and 3');
-is(escalations_of(1, 250), '747 747', 'each level once');
+is(escalations_of($node, 1, 250), '747 747', 'each level once');
 is($node->safe_psql('postgres', q{
 	SELECT escalation_level || ' ' || (next_escalation_at > now() + interval '30 s') FROM swarm.collab_requests
 	 WHERE request_id = 123}), '0 true', 'the refused request is not escalated, and put off a minute');
@@ -103,7 +79,7 @@ $node->safe_psql('postgres', q{
 ok($node->poll_query_until('postgres', q{
 	SELECT array_agg(level ORDER BY level) = '{1,2,3}' FROM swarm.escalations WHERE request_id = 123}),
 	'request 123 escalates through every level');
-is(escalations_of(1, 250), '750 750', 'in all every level of every request, once');
+is(escalations_of($node, 1, 250), '750 750', 'in all every level of every request, once');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) || ' ' || count(DISTINCT (request_id, detail ->> 'level')) FROM swarm.events
 	 WHERE kind = 'request_escalated'}), '750 750', 'one event per escalation');
