@@ -215,5 +215,19 @@ SELECT throws_ok($$TRUNCATE swarm.events$$, '55000', 'swarm.events is append-onl
 SELECT is((SELECT count(*) FROM swarm.events WHERE kind = 'request_accepted'), 2::bigint, 'one event per acceptance');
 SELECT is((SELECT count(*) FROM swarm.events WHERE kind = 'case_opened'), 2::bigint, 'one event per opened case');
 
+-- Notifications: swarm.notify_event checks what NOTIFY checks ----------------------
+SELECT has_function('swarm', 'notify_event', ARRAY['text', 'text'], 'notify_event(channel, payload) exists');
+SELECT lives_ok($$SELECT swarm.notify_event('swarm_events', '{"kind": "test"}')$$, 'a channel and a payload are accepted');
+SELECT throws_ok($$SELECT swarm.notify_event('', 'x')$$, '22023', 'channel name cannot be empty', 'an empty channel is refused');
+SELECT throws_ok($$SELECT swarm.notify_event(repeat('c', 64), 'x')$$, '22023', 'channel name too long',
+                 'a channel of 64 bytes is refused');
+SELECT lives_ok($$SELECT swarm.notify_event(repeat('c', 63), 'x')$$, 'a channel of 63 bytes is accepted');
+SELECT throws_ok($$SELECT swarm.notify_event('c', repeat('p', 8000))$$, '22023', 'payload string too long',
+                 'a payload of 8000 bytes is refused');
+SELECT lives_ok($$SELECT swarm.notify_event('c', repeat('p', 7999))$$, 'a payload of 7999 bytes is accepted');
+SELECT is((SELECT swarm.notify_event(NULL, 'x')) IS NULL, true, 'STRICT: a NULL channel sends nothing');
+SELECT has_view('swarm', 'event_relay_status', 'event_relay_status exists');
+SELECT is((SELECT count(*) FROM swarm.event_relay_status), 1::bigint, 'event_relay_status has one row');
+
 SELECT * FROM finish();
 ROLLBACK;
