@@ -144,12 +144,10 @@ cleanup() {
 }
 trap cleanup EXIT
 start_cluster "$TOP/demo/tmp/data" 54330
-# The preloaded escalation worker serves the database of the helpdesk day
-# (swarm.database_name, read at server start).
+# The preloaded workers (escalation, event relay) serve the database of the
+# helpdesk day (swarm.database_name, read at server start).
 createdb helpdesk
-psql -X -q -d postgres -c "ALTER SYSTEM SET swarm.database_name = 'helpdesk'"
-"$BINDIR/pg_ctl" -D "$CLUSTER_DATA" -l "$LOGDIR/postmaster.log" -w -m fast restart >/dev/null \
-	|| { cat "$LOGDIR/postmaster.log"; die "could not restart the cluster"; }
+serve_database helpdesk
 
 createdb swarm_demo
 psql -X -q -d swarm_demo -c "CREATE EXTENSION swarm"

@@ -98,7 +98,7 @@ CONF
 serve_database() {
 	"$BINDIR/psql" -X -q -d postgres -c "ALTER SYSTEM SET swarm.database_name = '$1'" >/dev/null \
 		|| die "could not set swarm.database_name"
-	"$BINDIR/pg_ctl" -D "$CLUSTER_DATA" -l "$LOGDIR/postmaster.log" -w -t 60 restart >/dev/null \
+	"$BINDIR/pg_ctl" -D "$CLUSTER_DATA" -l "$LOGDIR/postmaster.log" -w -t 60 -m fast restart >/dev/null \
 		|| { cat "$LOGDIR/postmaster.log"; die "could not restart the cluster"; }
 }
 
