@@ -30,6 +30,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "agent_cache.h"
 #include "calendar.h"
 #include "routing.h"
 #include "swarm.h"
@@ -76,7 +77,10 @@ typedef struct RoutingContext
 	int			nexcluded;
 	double		weights[RC_NCOMPONENTS];
 	double		weight_sum;
-	HTAB	   *experience;		/* agent_id -> ExperienceEntry */
+	HTAB	   *experience;		/* agent_id -> ExperienceEntry; NULL with the cache */
+	bool		use_cache;		/* candidates come from the routing cache */
+	bool		regions_interned;	/* cached agents' regions compare by pointer */
+	const char *region_key;		/* then: the case's region as they point to it */
 	TimestampTz now;
 } RoutingContext;
 
@@ -92,17 +96,19 @@ typedef struct AgentRow
 {
 	int64		agent_id;
 	SkillSet   *skills;
-	char	   *region;
+	const char *region;
 	bool		online;
 	int32		capacity;		/* capacity or help_capacity */
 	int32		used;			/* open_cases or open_helps */
 	int64		calendar_id;	/* the agent's shift calendar, or 0 */
+	const CachedAgent *cached;	/* the cache's entry, or NULL when read by SPI */
+	int32		covered;		/* needed levels covered, when known; else -1 */
 } AgentRow;
 
 /* Free capacity of a region among the candidates of a global group */
 typedef struct RegionSpare
 {
-	char	   *region;			/* NULL for agents without a region */
+	const char *region;			/* NULL for agents without a region */
 	double		spare;
 	double		capacity;
 } RegionSpare;
@@ -263,7 +269,7 @@ load_experience(RoutingContext *ctx)
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	SPIPlanPtr	plan = routing_plan(&plan_experience,
 									"SELECT agent_id, skill, credit, updated_at FROM swarm.agent_experience"
-									" WHERE skill = ANY ($1)", 1, argtypes);
+									" WHERE skill = ANY ($1) ORDER BY agent_id, skill", 1, argtypes);
 	HASHCTL		hctl;
 	Datum	   *names;
 	Datum		values[1];
@@ -428,9 +434,13 @@ load_request(RoutingContext *ctx, int64 request_id)
 	ctx->excluded = routing_id_list(&ctx->nexcluded);
 }
 
-/* Prepare the shared parts of a context: needed-level total, weights, experience */
+/*
+ * Prepare the shared parts of a context: needed-level total, weights, and
+ * either the experience on the needed skills or the routing cache, which
+ * holds every agent's experience
+ */
 static void
-finish_context(RoutingContext *ctx)
+finish_context(RoutingContext *ctx, bool use_cache)
 {
 	int			j;
 
@@ -438,7 +448,23 @@ finish_context(RoutingContext *ctx)
 	for (j = 0; j < ctx->needed->nskills; j++)
 		ctx->need_total += ctx->needed->entries[j].level;
 	load_weights(ctx);
-	load_experience(ctx);
+	ctx->use_cache = use_cache && agent_cache_usable();
+	if (ctx->use_cache)
+	{
+		agent_cache_refresh();
+		/* cached agents' regions are interned: compare them by pointer */
+		ctx->regions_interned = agent_cache_regions_interned();
+		if (ctx->region != NULL && ctx->regions_interned)
+		{
+			bool		known;
+			const char *r = agent_cache_region(ctx->region, &known);
+
+			/* not known: no cached agent has it, and no pointer equals ours */
+			ctx->region_key = known ? r : ctx->region;
+		}
+	}
+	else
+		load_experience(ctx);
 }
 
 /* Run the candidate query that fits the context; rows are AgentRow-shaped */
@@ -505,6 +531,159 @@ read_agent_row(int i, AgentRow *row)
 	row->capacity = DatumGetInt32(routing_value(i, 5, &isnull));
 	row->used = DatumGetInt32(routing_value(i, 6, &isnull));
 	row->calendar_id = routing_int64(i, 7);
+	row->cached = NULL;
+	row->covered = -1;
+}
+
+/* Fill a row from the routing cache; for_request picks the help counters */
+static void
+cached_agent_row(const CachedAgent *a, bool for_request, AgentRow *row)
+{
+	row->agent_id = a->agent_id;
+	row->skills = a->skills;
+	row->region = a->region;
+	row->online = a->presence == CP_ONLINE;
+	row->capacity = for_request ? a->help_capacity : a->capacity;
+	row->used = for_request ? a->open_helps : a->open_cases;
+	row->calendar_id = a->calendar_id;
+	row->cached = a;
+	row->covered = -1;
+}
+
+/* Can a cached agent take the work at all (the candidate queries' filter)? */
+static bool
+cached_agent_eligible(const CachedAgent *a, bool for_request)
+{
+	if (a->agent_id == 0 || !a->active || a->presence == CP_OFFLINE)
+		return false;
+	return for_request ? a->open_helps < a->help_capacity : a->open_cases < a->capacity;
+}
+
+/* Level of a skill in a set, by exact name (as SQL's skill = ANY (...)), or 0 */
+static int
+needed_level(const SkillSet *needed, const char *name, int len)
+{
+	int			j;
+
+	for (j = 0; j < needed->nskills; j++)
+		if (needed->entries[j].name_len == len &&
+			memcmp(SKILLSET_NAME(needed, j), name, len) == 0)
+			return needed->entries[j].level;
+	return 0;
+}
+
+/* A cached agent's experience on the needed skills, as load_experience sums it */
+static double
+cached_experience(const RoutingContext *ctx, const CachedAgent *a)
+{
+	double		weighted = 0.0;
+	int			i;
+
+	for (i = 0; i < a->nexperience; i++)
+	{
+		const CachedExperience *e = &a->experience[i];
+		int			level = needed_level(ctx->needed, e->skill, e->skill_len);
+		double		c;
+
+		if (level == 0)
+			continue;
+		c = decayed_credit(e->credit, e->updated_at, ctx->now);
+		weighted += level * (c / (c + 1.0));
+	}
+	return weighted;
+}
+
+/*
+ * Collect the eligible candidates from the routing cache, as the candidate
+ * queries would: a group's members, the agents having a needed skill, or
+ * (a case needing no skill) every agent.  Returns how many rows it filled.
+ */
+static int
+cached_candidates(RoutingContext *ctx, AgentRow **rowsp)
+{
+	uint32		mark = agent_cache_next_mark();
+	AgentRow   *rows;
+	int			nrows = 0;
+	int			max;
+	int			j;
+	int			i;
+
+	if (ctx->for_request && ctx->group_id != 0)
+	{
+		int			n;
+		const int32 *slots = agent_cache_group(ctx->group_id, &n);
+
+		rows = palloc((n + 1) * sizeof(AgentRow));
+		for (i = 0; i < n; i++)
+		{
+			CachedAgent *a = agent_cache_slot(slots[i]);
+
+			if (cached_agent_eligible(a, true))
+				cached_agent_row(a, true, &rows[nrows++]);
+		}
+	}
+	else if (ctx->for_request || ctx->needed->nskills > 0)
+	{
+		/*
+		 * Walk the holders of each needed skill: an agent's first visit
+		 * checks it and counts it in, every visit adds the needed levels it
+		 * covers, so the match needs no look at the agent's skills.
+		 */
+		CachedAgent **found;
+		int			nfound = 0;
+
+		max = 1;
+		for (j = 0; j < ctx->needed->nskills; j++)
+		{
+			int			n;
+
+			(void) agent_cache_with_skill(SKILLSET_NAME(ctx->needed, j), ctx->needed->entries[j].name_len, &n);
+			max += n;
+		}
+		found = palloc(max * sizeof(CachedAgent *));
+		for (j = 0; j < ctx->needed->nskills; j++)
+		{
+			int			n;
+			int			need = ctx->needed->entries[j].level;
+			const SkillHolder *holders = agent_cache_with_skill(SKILLSET_NAME(ctx->needed, j),
+																ctx->needed->entries[j].name_len, &n);
+
+			for (i = 0; i < n; i++)
+			{
+				CachedAgent *a = agent_cache_slot(holders[i].slot);
+
+				if (a->mark != mark)
+				{
+					a->mark = mark;
+					a->covered = 0;
+					if (cached_agent_eligible(a, ctx->for_request))
+						found[nfound++] = a;
+				}
+				a->covered += Min(holders[i].level, need);
+			}
+		}
+		rows = palloc(max * sizeof(AgentRow));
+		for (i = 0; i < nfound; i++)
+		{
+			cached_agent_row(found[i], ctx->for_request, &rows[nrows]);
+			rows[nrows++].covered = found[i]->covered;
+		}
+	}
+	else
+	{
+		int			n = agent_cache_nslots();
+
+		rows = palloc((n + 1) * sizeof(AgentRow));
+		for (i = 0; i < n; i++)
+		{
+			CachedAgent *a = agent_cache_slot(i);
+
+			if (cached_agent_eligible(a, false))
+				cached_agent_row(a, false, &rows[nrows++]);
+		}
+	}
+	*rowsp = rows;
+	return nrows;
 }
 
 /* Is the agent within its shift (its calendar's working hours) at "at"? */
@@ -518,14 +697,20 @@ on_shift(const AgentRow *row, TimestampTz at)
 static bool
 same_region(const char *a, const char *b)
 {
+	if (a == b)
+		return true;			/* interned by the routing cache, or both NULL */
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
 }
 
-/* Spare capacity per region among the candidates, for global groups */
+/*
+ * Spare capacity per region among the candidates, for global groups.  With
+ * by_pointer (every row from the routing cache) regions are interned, and
+ * compared by pointer.
+ */
 static RegionSpare *
-region_spares(AgentRow *rows, int nrows, int *nregions)
+region_spares(AgentRow *rows, int nrows, bool by_pointer, int *nregions)
 {
 	RegionSpare *spares = palloc(Max(nrows, 1) * sizeof(RegionSpare));
 	int			i;
@@ -536,7 +721,8 @@ region_spares(AgentRow *rows, int nrows, int *nregions)
 		int			r;
 
 		for (r = 0; r < *nregions; r++)
-			if (same_region(spares[r].region, rows[i].region))
+			if (by_pointer ? spares[r].region == rows[i].region
+				: same_region(spares[r].region, rows[i].region))
 				break;
 		if (r == *nregions)
 		{
@@ -562,7 +748,11 @@ score_agent(const RoutingContext *ctx, const AgentRow *row,
 	int			k;
 
 	cand->agent_id = row->agent_id;
-	c[RC_MATCH] = skillset_match_score(row->skills, ctx->needed);
+	/* as skillset_match_score computes it, from the covered levels when known */
+	if (row->covered >= 0 && ctx->need_total > 0)
+		c[RC_MATCH] = (double) row->covered / ctx->need_total;
+	else
+		c[RC_MATCH] = skillset_match_score(row->skills, ctx->needed);
 	c[RC_LOAD] = row->capacity > 0 ? 1.0 - (double) row->used / (double) row->capacity : 0.0;
 	c[RC_AVAILABILITY] = row->online ? 1.0 : 0.5;
 
@@ -570,14 +760,24 @@ score_agent(const RoutingContext *ctx, const AgentRow *row,
 	{
 		c[RC_REGION] = 0.0;
 		for (k = 0; k < nregions; k++)
-			if (same_region(spares[k].region, row->region) && spares[k].capacity > 0)
+			if ((ctx->regions_interned ? spares[k].region == row->region
+				 : same_region(spares[k].region, row->region)) && spares[k].capacity > 0)
 				c[RC_REGION] = spares[k].spare / spares[k].capacity;
 	}
+	else if (ctx->region == NULL)
+		c[RC_REGION] = 1.0;
+	else if (row->cached != NULL && ctx->regions_interned)
+		c[RC_REGION] = row->region == ctx->region_key ? 1.0 : 0.0;
 	else
-		c[RC_REGION] = (ctx->region == NULL || same_region(ctx->region, row->region)) ? 1.0 : 0.0;
+		c[RC_REGION] = same_region(ctx->region, row->region) ? 1.0 : 0.0;
 
-	e = hash_search(ctx->experience, &row->agent_id, HASH_FIND, NULL);
-	c[RC_EXPERIENCE] = (e != NULL && ctx->need_total > 0) ? e->weighted / ctx->need_total : 0.0;
+	if (row->cached != NULL)
+		c[RC_EXPERIENCE] = ctx->need_total > 0 ? cached_experience(ctx, row->cached) / ctx->need_total : 0.0;
+	else
+	{
+		e = hash_search(ctx->experience, &row->agent_id, HASH_FIND, NULL);
+		c[RC_EXPERIENCE] = (e != NULL && ctx->need_total > 0) ? e->weighted / ctx->need_total : 0.0;
+	}
 	c[RC_CONTINUITY] = (int64_member(ctx->participants, ctx->nparticipants, row->agent_id) ||
 						row->agent_id == ctx->last_customer_owner) ? 1.0 : 0.0;
 
@@ -619,41 +819,35 @@ candidate_cmp(const void *a, const void *b)
 	return (x->agent_id > y->agent_id) - (x->agent_id < y->agent_id);
 }
 
-/* Score every candidate of the context; returns them sorted, best first */
-static RoutingCandidate *
-rank_candidates(RoutingContext *ctx, int *ncands)
+/* Read the eligible candidates with the candidate query that fits the context */
+static int
+queried_candidates(RoutingContext *ctx, AgentRow **rowsp)
 {
 	AgentRow   *rows;
-	RegionSpare *spares = NULL;
-	RoutingCandidate *cands;
 	int			nrows = 0;
-	int			nregions = 0;
 	uint64		i;
-
-	bool		have_preferred = false;
-	int			nmembers;
 
 	query_candidates(ctx);
 	rows = palloc((SPI_processed + 1) * sizeof(AgentRow));
 	for (i = 0; i < SPI_processed; i++)
+		read_agent_row(i, &rows[nrows++]);
+	*rowsp = rows;
+	return nrows;
+}
+
+/* The preferred helper as a candidate row, if it is eligible; false if not */
+static bool
+preferred_row(RoutingContext *ctx, AgentRow *row)
+{
+	if (ctx->use_cache)
 	{
-		AgentRow   *row = &rows[nrows];
+		CachedAgent *a = agent_cache_agent(ctx->preferred_id);
 
-		read_agent_row(i, row);
-		if (ctx->for_request && int64_member(ctx->excluded, ctx->nexcluded, row->agent_id))
-			continue;
-		if (!on_shift(row, ctx->now))
-			continue;
-		if (row->agent_id == ctx->preferred_id)
-			have_preferred = true;
-		nrows++;
+		if (a == NULL || !cached_agent_eligible(a, true))
+			return false;
+		cached_agent_row(a, true, row);
 	}
-
-	nmembers = nrows;
-
-	/* a preferred helper outside the group still comes first when eligible */
-	if (ctx->preferred_id != 0 && !have_preferred &&
-		!int64_member(ctx->excluded, ctx->nexcluded, ctx->preferred_id))
+	else
 	{
 		Oid			argtypes[1] = {INT8OID};
 		Datum		values[1];
@@ -665,24 +859,105 @@ rank_candidates(RoutingContext *ctx, int *ncands)
 
 		values[0] = Int64GetDatum(ctx->preferred_id);
 		routing_exec(plan, values, NULL);
-		if (SPI_processed > 0)
-		{
-			read_agent_row(0, &rows[nrows]);
-			if (on_shift(&rows[nrows], ctx->now))
-				nrows++;
-		}
+		if (SPI_processed == 0)
+			return false;
+		read_agent_row(0, row);
 	}
+	return on_shift(row, ctx->now);
+}
+
+/*
+ * Keep the best k of cands[0..n-1], sorted best first; returns how many.
+ * Candidate order is total (ties break by agent id), so this gives the
+ * first k of a full sort.
+ */
+static int
+best_candidates(RoutingCandidate *cands, int n, int k)
+{
+	RoutingCandidate *best;
+	int			nbest = 0;
+	int			i;
+
+	if (n <= k || k > 64)
+	{
+		if (n > 1)
+			qsort(cands, n, sizeof(RoutingCandidate), candidate_cmp);
+		return Min(n, k);
+	}
+
+	/* a sorted array of the best so far; most candidates lose to its last */
+	best = palloc(k * sizeof(RoutingCandidate));
+	for (i = 0; i < n; i++)
+	{
+		int			pos;
+
+		if (nbest == k && candidate_cmp(&cands[i], &best[k - 1]) >= 0)
+			continue;
+		pos = nbest < k ? nbest : k - 1;
+		while (pos > 0 && candidate_cmp(&cands[i], &best[pos - 1]) < 0)
+		{
+			best[pos] = best[pos - 1];
+			pos--;
+		}
+		best[pos] = cands[i];
+		if (nbest < k)
+			nbest++;
+	}
+	memcpy(cands, best, nbest * sizeof(RoutingCandidate));
+	pfree(best);
+	return nbest;
+}
+
+/* Score every candidate of the context; returns the best k, best first */
+static RoutingCandidate *
+rank_candidates(RoutingContext *ctx, int k, int *ncands)
+{
+	AgentRow   *rows;
+	RegionSpare *spares = NULL;
+	RoutingCandidate *cands;
+	int			nfound;
+	int			nrows = 0;
+	int			nregions = 0;
+	int			i;
+	bool		have_preferred = false;
+	int			nmembers;
+
+	if (ctx->use_cache)
+		nfound = cached_candidates(ctx, &rows);
+	else
+		nfound = queried_candidates(ctx, &rows);
+
+	/* the exclusions and the shift, which the candidate search leaves to us */
+	for (i = 0; i < nfound; i++)
+	{
+		AgentRow   *row = &rows[i];
+
+		if (ctx->for_request && int64_member(ctx->excluded, ctx->nexcluded, row->agent_id))
+			continue;
+		if (!on_shift(row, ctx->now))
+			continue;
+		if (row->agent_id == ctx->preferred_id)
+			have_preferred = true;
+		if (nrows != i)
+			rows[nrows] = *row;
+		nrows++;
+	}
+	nmembers = nrows;
+
+	/* a preferred helper outside the group still comes first when eligible */
+	if (ctx->preferred_id != 0 && !have_preferred &&
+		!int64_member(ctx->excluded, ctx->nexcluded, ctx->preferred_id) &&
+		preferred_row(ctx, &rows[nrows]))
+		nrows++;
 
 	/* follow the sun: spare capacity per region among the group's eligible members */
 	if (ctx->for_request && ctx->global_group)
-		spares = region_spares(rows, nmembers, &nregions);
+		spares = region_spares(rows, nmembers, ctx->regions_interned, &nregions);
 
 	cands = palloc(Max(nrows, 1) * sizeof(RoutingCandidate));
-	for (i = 0; i < (uint64) nrows; i++)
+	for (i = 0; i < nrows; i++)
 		score_agent(ctx, &rows[i], spares, nregions, &cands[i]);
-	if (nrows > 1)
-		qsort(cands, nrows, sizeof(RoutingCandidate), candidate_cmp);
-	*ncands = nrows;
+	*ncands = best_candidates(cands, nrows, k);
 	return cands;
 }
 
@@ -739,8 +1014,8 @@ emit_candidates(FunctionCallInfo fcinfo, RoutingContext *ctx, int32 k)
 	int			ncands;
 	int			i;
 
-	cands = rank_candidates(ctx, &ncands);
-	for (i = 0; i < ncands && i < k; i++)
+	cands = rank_candidates(ctx, k, &ncands);
+	for (i = 0; i < ncands; i++)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
@@ -767,7 +1042,7 @@ routing_srf(FunctionCallInfo fcinfo, bool for_request)
 		load_request(&ctx, id);
 	else
 		load_case(&ctx, id);
-	finish_context(&ctx);
+	finish_context(&ctx, true);
 	emit_candidates(fcinfo, &ctx, k);
 	SPI_finish();
 	return (Datum) 0;
@@ -840,7 +1115,7 @@ swarm_routing_score(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	load_case(&ctx, case_id);
-	finish_context(&ctx);
+	finish_context(&ctx, false);
 	score_one(&ctx, agent_id, &cand, &ineligible);
 	SPI_finish();
 	PG_RETURN_FLOAT8(cand.score);
@@ -862,7 +1137,7 @@ swarm_explain_routing(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	load_case(&ctx, case_id);
-	finish_context(&ctx);
+	finish_context(&ctx, false);
 	score_one(&ctx, agent_id, &cand, &ineligible);
 
 	initStringInfo(&buf);

@@ -10,6 +10,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "agent_cache.h"
 #include "swarm.h"
 
 PG_MODULE_MAGIC;
@@ -52,6 +53,7 @@ _PG_init(void)
 
 	escalator_init();
 	relay_init();
+	agent_cache_init();
 
 	MarkGUCPrefixReserved("swarm");
 }

@@ -195,3 +195,53 @@ CALL bench.cpu_pass('route_case', 'swarm');
 CALL bench.cpu_pass('route_case', 'ref');
 CALL bench.cpu_pass('suggest_helpers', 'swarm');
 CALL bench.cpu_pass('suggest_helpers', 'ref');
+
+-- The routing cache's own costs (src/agent_cache.c), swarm alone:
+--  * tables: route_case / suggest_helpers with swarm.routing_cache = off, which
+--    read the candidates from the tables on every call (the pre-cache path);
+--  * churn: before each call one random agent's row is updated and committed,
+--    so every call first re-reads one changed agent (a busy helpdesk: an
+--    assignment or a presence change between two routing calls);
+--  * reload: the first call after a change to swarm.agents' definition, which
+--    reloads every agent, their experience and the groups.
+-- Wall time of the routing call only, per call.
+CREATE TABLE IF NOT EXISTS bench.cache_cost (kind text, side text, us double precision);
+TRUNCATE bench.cache_cost;
+CREATE OR REPLACE PROCEDURE bench.cache_pass(p_kind text, p_side text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    s record;
+    t0 timestamptz;
+    us double precision;
+    cnt bigint;
+    i integer := 0;
+BEGIN
+    FOR s IN SELECT x.id FROM bench.sample AS x WHERE x.kind = p_kind ORDER BY x.n LOOP
+        i := i + 1;
+        IF p_side = 'churn' THEN
+            UPDATE swarm.agents SET presence = presence
+             WHERE agent_id = 1 + (i * 7919) % 9800;
+            COMMIT;
+        ELSIF p_side = 'reload' THEN
+            EXIT WHEN i > 20;
+            ALTER TABLE swarm.agents ALTER COLUMN region SET STATISTICS -1;
+            COMMIT;
+        END IF;
+        PERFORM set_config('swarm.routing_cache', CASE WHEN p_side = 'tables' THEN 'off' ELSE 'on' END, false);
+        t0 := clock_timestamp();
+        IF p_kind = 'route_case' THEN
+            SELECT count(*) INTO cnt FROM swarm.route_case(s.id, 5);
+        ELSE
+            SELECT count(*) INTO cnt FROM swarm.suggest_helpers(s.id, 5);
+        END IF;
+        us := extract(epoch FROM clock_timestamp() - t0) * 1e6;
+        INSERT INTO bench.cache_cost VALUES (p_kind, p_side, us);
+    END LOOP;
+    PERFORM set_config('swarm.routing_cache', 'on', false);
+END
+$$;
+CALL bench.cache_pass('route_case', 'tables');
+CALL bench.cache_pass('suggest_helpers', 'tables');
+CALL bench.cache_pass('route_case', 'churn');
+CALL bench.cache_pass('suggest_helpers', 'churn');
+CALL bench.cache_pass('route_case', 'reload');

@@ -61,3 +61,9 @@ SELECT 'REASONDIFF', l.kind, l.id, 'pos=' || p.pos, 'agent=' || l.swarm_ids[p.po
    AND l.swarm_reasons IS DISTINCT FROM l.ref_reasons
    AND (l.swarm_reasons[p.pos] -> k.key) IS DISTINCT FROM (l.ref_reasons[p.pos] -> k.key)
  ORDER BY l.kind, l.n, p.pos, k.key;
+
+-- the routing cache's costs (latency.sql): CACHE kind side calls p50 p90 (ms)
+SELECT 'CACHE', kind, side, count(*),
+       round(percentile_disc(0.50) WITHIN GROUP (ORDER BY us)::numeric / 1000, 3),
+       round(percentile_disc(0.90) WITHIN GROUP (ORDER BY us)::numeric / 1000, 3)
+  FROM bench.cache_cost GROUP BY kind, side ORDER BY kind DESC, side;

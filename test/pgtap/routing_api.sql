@@ -325,5 +325,26 @@ SELECT throws_ok($$UPDATE swarm.routing_weights SET default_weight = 1 WHERE com
 SELECT is((SELECT count(*) FROM swarm.events WHERE kind = 'routing_weight_set'), 0::bigint,
           'and no routing_weight_set event is recorded for it');
 
+-- The routing cache (src/agent_cache.c; results in test/sql/routing_cache.sql) --------------------------
+SELECT is(current_setting('swarm.routing_cache'), 'on', 'swarm.routing_cache is on by default');
+SELECT is((SELECT context FROM pg_settings WHERE name = 'swarm.routing_cache'), 'user',
+          'any session may switch the routing cache off');
+SELECT has_function('swarm', 'routing_cache_changed', 'trigger function swarm.routing_cache_changed');
+SELECT is((SELECT count(*) FROM pg_trigger
+            WHERE tgfoid = 'swarm.routing_cache_changed'::regproc AND tgenabled = 'A'
+              AND tgrelid IN ('swarm.agents'::regclass, 'swarm.agent_experience'::regclass,
+                              'swarm.group_members'::regclass)),
+          6::bigint, 'row and TRUNCATE triggers on agents, agent_experience and group_members, enabled ALWAYS');
+SELECT throws_ok($$SELECT swarm.routing_cache_changed()$$, '39P01', NULL,
+                 'the trigger function cannot be called directly');
+CREATE TEMP TABLE cache_on AS SELECT c.case_id, r.* FROM swarm.cases AS c, swarm.route_case(c.case_id, 10) AS r
+ WHERE c.state IN ('new', 'open', 'pending');
+SET LOCAL swarm.routing_cache = off;
+SELECT set_eq($$SELECT c.case_id, r.* FROM swarm.cases AS c, swarm.route_case(c.case_id, 10) AS r
+                 WHERE c.state IN ('new', 'open', 'pending')$$,
+              $$SELECT * FROM cache_on$$, 'route_case agrees with the cache on and off');
+SELECT isnt_empty($$SELECT * FROM cache_on$$, 'and it ranked someone');
+RESET swarm.routing_cache;
+
 SELECT * FROM finish();
 ROLLBACK;
