@@ -38,6 +38,16 @@ is($standby->safe_psql('postgres', $count), $primary->safe_psql('postgres', $cou
 is($standby->safe_psql('postgres', $workers), '0', 'no escalation worker runs on the standby');
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM swarm.escalator_status'), '0', 'escalator_status is empty there');
 is($primary->safe_psql('postgres', $workers), '1', 'one runs on the primary');
+
+# Routing on the standby reads the tables (no trigger runs there to keep a
+# routing cache coherent) and ranks as the primary, which uses its cache.
+my $routing = q{SELECT string_agg(c.case_id || '>' || r.agent_id || ':' || r.score, ' '
+                                  ORDER BY c.case_id, r.score DESC, r.agent_id)
+                  FROM swarm.cases AS c, swarm.route_case(c.case_id, 10) AS r
+                 WHERE c.state IN ('new', 'open', 'pending')};
+my $ranked = $primary->safe_psql('postgres', $routing);
+isnt($ranked, '', 'the primary ranks owners for the open cases');
+is($standby->safe_psql('postgres', $routing), $ranked, 'the standby ranks them the same');
 my ($rc, $out, $err) = $standby->psql('postgres', q{SELECT swarm.escalate_due(now(), 10)});
 like($err, qr/read-only transaction/, 'escalate_due cannot run on the standby');
 
@@ -72,6 +82,9 @@ is($standby->safe_psql('postgres', q{SELECT count(*) FROM swarm.events WHERE kin
 	'one event each');
 is($standby->safe_psql('postgres', 'SELECT escalations FROM swarm.escalator_status'), '12', 'the new worker made twelve');
 is($standby->safe_psql('postgres', $workers), '1', 'one worker on the promoted node');
+my ($cached, $read) = split /\n/, $standby->safe_psql('postgres', "$routing; SET swarm.routing_cache = off; $routing");
+isnt($cached, '', 'once promoted it routes with its cache');
+is($cached, $read, 'as it does reading the tables');
 
 # and it goes on with new requests
 my $ids = $standby->safe_psql('postgres', q{SELECT min(id) || ' ' || max(id) FROM public.new_requests(2) AS id});
