@@ -65,7 +65,7 @@ extern bool swarm_routing_cache;
 
 extern void agent_cache_init(void);
 extern bool agent_cache_usable(void);
-extern void agent_cache_refresh(void);
+extern bool agent_cache_refresh(void);
 extern CachedAgent *agent_cache_agent(int64 agent_id);
 extern CachedAgent *agent_cache_slot(int slot);
 extern int	agent_cache_nslots(void);

@@ -10,29 +10,33 @@
  * to agents, and brings it up to date at the start of every routing call.
  *
  * Coherence.  A trigger on each of the three tables notes which agent (or
- * group) a transaction changed.  When the transaction commits, after its
- * changes became visible, the notes go into a ring in shared memory, each
- * with the transaction's id.  Every backend remembers how far it has read
- * the ring.  At its next routing call it re-reads the rows named by the
- * notes whose transaction the call's snapshot sees as committed, with that
- * snapshot; a note whose transaction committed after the snapshot was taken
- * stays unread until a later call.  So the cache holds exactly what the
- * call's snapshot shows, as reading the tables would, and it is the same
- * for every call of one statement (the functions are STABLE).  The rows the
- * current transaction changed itself are re-read at every call, and once
- * more after it aborts.  A backend that fell more than the ring behind, a
- * TRUNCATE, a transaction that changed too many rows, or a relcache
- * invalidation of one of the tables (DDL, VACUUM) reloads everything.
+ * group) a transaction changed.  Just before the transaction commits, the
+ * notes go into a ring in shared memory, each with the transaction's id.
+ * Every backend remembers how far it has read the ring.  At its next routing
+ * call it re-reads the rows named by the notes whose transaction the call's
+ * snapshot sees as finished, with that snapshot; a note whose transaction is
+ * still running as far as the snapshot can tell stays unread until a later
+ * call.  (Notes are written before the commit becomes visible, so no
+ * snapshot can see a commit whose notes are not in the ring yet; a note of a
+ * transaction that then aborts costs a useless re-read.)  So the cache holds
+ * exactly what the call's snapshot shows, as reading the tables would, the
+ * same for every call of one statement (the functions are STABLE).  The rows
+ * the current transaction changed itself are re-read at every call, and once
+ * more after it aborts.  A TRUNCATE, a transaction that changed too many
+ * rows, or a relcache invalidation of one of the tables (DDL, VACUUM,
+ * enabling or disabling a trigger) reloads everything.
  *
- * Each READ COMMITTED statement's snapshot is newer than the last one's, so
- * the cache only moves forward.  A REPEATABLE READ or SERIALIZABLE
- * transaction's snapshot may be older than what the cache already holds:
- * there, and during recovery (a standby runs no triggers), without
- * shared_preload_libraries (no ring), and when swarm.routing_cache is off,
- * routing reads the tables instead.  A transaction that changed these
- * tables cannot be prepared for two-phase commit: its notes would be
- * published before its changes.
- *
+ * A call cannot use the cache, and reads the tables as before, when its
+ * snapshot is older than one the cache was brought up to date with (a
+ * cursor opened earlier; REPEATABLE READ and SERIALIZABLE, whose snapshot is
+ * the transaction's), when a note it might not see yet was overwritten (it
+ * fell more than the ring behind, or a transaction stayed between its
+ * pre-commit and its commit for 32,768 changes), when the caller may not read
+ * the tables or row-level security is on, when a cache trigger is disabled,
+ * during recovery (a standby runs no triggers), without
+ * shared_preload_libraries (no ring), and when swarm.routing_cache is off.
+ * A transaction that changed these tables cannot be prepared for two-phase
+ * commit: its notes would wait in the ring for as long as it stays prepared.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -43,10 +47,12 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -55,12 +61,14 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
 #include "agent_cache.h"
 #include "swarm.h"
 
 PG_FUNCTION_INFO_V1(swarm_routing_cache_changed);
+PG_FUNCTION_INFO_V1(swarm_routing_cache_state);
 
 /* Entries in the shared ring of changes (24 bytes each) */
 #define CHANGE_RING_SIZE 32768
@@ -91,6 +99,7 @@ typedef struct AgentCacheShared
 {
 	LWLock	   *lock;
 	uint64		next;			/* position of the next change to write */
+	TransactionId overwritten_xid;	/* the newest xid of an overwritten change */
 	AgentChange ring[CHANGE_RING_SIZE];
 } AgentCacheShared;
 
@@ -146,6 +155,12 @@ typedef struct AgentCache
 	HTAB	   *groups;
 	HTAB	   *regions;
 	bool		long_region;	/* some region is too long to intern */
+	bool		triggers_enabled;	/* every cache trigger is enabled */
+	/* the snapshot it was last brought up to date with: its xmax and running xids */
+	TransactionId last_xmax;
+	int			last_xcnt;
+	int			last_xip_room;	/* room in last_xip */
+	TransactionId *last_xip;
 	Oid			relids[3];		/* agents, agent_experience, group_members */
 } AgentCache;
 
@@ -158,8 +173,17 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static AgentCache *cache = NULL;
 static uint64 ring_seen = 0;	/* ring position this backend has read to */
 static FullTransactionId seen_at;	/* next xid when it last read the ring */
-static TransactionId commit_xid = InvalidTransactionId; /* of the committing transaction */
+static bool refreshing = false; /* a refresh is under way (or failed half-way) */
 static bool cache_stale = true; /* reload everything at the next call */
+
+/* What this backend's cache did, for swarm.routing_cache_state() */
+static struct
+{
+	int64		calls;			/* routing calls that used the cache */
+	int64		loads;			/* full loads */
+	int64		rows_read;		/* agents and groups re-read one by one */
+	int64		table_reads;	/* calls that read the tables instead */
+} cache_stats;
 static uint32 cache_mark = 0;
 static ChangeList xact_changes; /* changed by the current transaction */
 static ChangeList local_dirty;	/* changed by an aborted one: re-read at the next call */
@@ -171,6 +195,7 @@ static SPIPlanPtr plan_all_experience = NULL;
 static SPIPlanPtr plan_some_experience = NULL;
 static SPIPlanPtr plan_all_groups = NULL;
 static SPIPlanPtr plan_some_groups = NULL;
+static SPIPlanPtr plan_triggers = NULL;
 
 /* The columns routing reads of swarm.agents, in the order the loaders expect */
 #define AGENT_COLUMNS \
@@ -302,9 +327,25 @@ change_list_unique(ChangeList *list)
 	list->n = n;
 }
 
-/* Write the committed transaction's changes into the ring (cannot fail) */
+/* Write one change at the head of the ring; the caller holds the lock */
 static void
-publish_changes(void)
+ring_append(const AgentChange *change, TransactionId xid)
+{
+	AgentChange *c = &shared->ring[shared->next % CHANGE_RING_SIZE];
+
+	/* remember the newest transaction whose note is lost to slow readers */
+	if (shared->next >= CHANGE_RING_SIZE &&
+		(!TransactionIdIsValid(shared->overwritten_xid) ||
+		 TransactionIdFollows(c->xid, shared->overwritten_xid)))
+		shared->overwritten_xid = c->xid;
+	*c = *change;
+	c->xid = xid;
+	shared->next++;
+}
+
+/* Write the committing transaction's changes into the ring */
+static void
+publish_changes(TransactionId xid)
 {
 	int			i;
 
@@ -313,25 +354,16 @@ publish_changes(void)
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	if (xact_changes.overflow)
 	{
-		AgentChange *c = &shared->ring[shared->next % CHANGE_RING_SIZE];
+		AgentChange all;
 
-		c->dbid = MyDatabaseId;
-		c->xid = commit_xid;
-		c->kind = CK_ALL;
-		c->id = 0;
-		shared->next++;
+		all.dbid = MyDatabaseId;
+		all.kind = CK_ALL;
+		all.id = 0;
+		ring_append(&all, xid);
 	}
 	else
-	{
 		for (i = 0; i < xact_changes.n; i++)
-		{
-			AgentChange *c = &shared->ring[(shared->next + i) % CHANGE_RING_SIZE];
-
-			*c = xact_changes.items[i];
-			c->xid = commit_xid;
-		}
-		shared->next += xact_changes.n;
-	}
+			ring_append(&xact_changes.items[i], xid);
 	LWLockRelease(shared->lock);
 }
 
@@ -344,9 +376,15 @@ agent_cache_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			/* sort while an error is still allowed; a transaction that wrote has an xid */
-			change_list_unique(&xact_changes);
-			commit_xid = GetTopTransactionIdIfAny();
+			{
+				/* a transaction that wrote rows has an xid */
+				TransactionId xid = GetTopTransactionIdIfAny();
+
+				change_list_unique(&xact_changes);
+				if (TransactionIdIsValid(xid))
+					publish_changes(xid);
+				change_list_clear(&xact_changes);
+			}
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			if (xact_changes.n > 0 || xact_changes.overflow)
@@ -356,10 +394,7 @@ agent_cache_xact_callback(XactEvent event, void *arg)
 						 errhint("Change them in a transaction that commits directly.")));
 			break;
 		case XACT_EVENT_COMMIT:
-			/* local_dirty stays: it may hold rows an earlier abort left to re-read */
-			if (TransactionIdIsValid(commit_xid))
-				publish_changes();
-			commit_xid = InvalidTransactionId;
+			/* published at pre-commit; local_dirty may hold rows an abort left */
 			change_list_clear(&xact_changes);
 			break;
 		case XACT_EVENT_ABORT:
@@ -371,7 +406,6 @@ agent_cache_xact_callback(XactEvent event, void *arg)
 					change_list_add(&local_dirty, xact_changes.items[i].kind, xact_changes.items[i].id);
 			if (local_dirty.overflow)
 				cache_stale = true;
-			commit_xid = InvalidTransactionId;
 			change_list_clear(&xact_changes);
 			break;
 		default:
@@ -718,7 +752,13 @@ store_agent(int i)
 	}
 
 	region = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-	a->region = region != NULL ? intern_region(region, true) : NULL;
+	if (region == NULL || a->region == NULL || strcmp(region, a->region) != 0)
+	{
+		/* a region too long to intern is the agent's own copy */
+		if (a->region != NULL && strlen(a->region) >= NAMEDATALEN)
+			pfree((char *) a->region);
+		a->region = region != NULL ? intern_region(region, true) : NULL;
+	}
 
 	a->active = cache_bool(i, 4);
 	a->presence = cache_bool(i, 5) ? CP_ONLINE : cache_bool(i, 6) ? CP_OFFLINE : CP_AWAY;
@@ -745,8 +785,11 @@ drop_agent(int64 agent_id)
 		postings_update(a->skills, slot, false);
 		pfree(a->skills);
 	}
+	if (a->region != NULL && strlen(a->region) >= NAMEDATALEN)
+		pfree((char *) a->region);
 	if (a->experience != NULL)
 		pfree(a->experience);
+	/* the slot stays empty; group lists may name it until their group is re-read */
 	memset(a, 0, sizeof(CachedAgent));
 	hash_search(cache->by_id, &agent_id, HASH_REMOVE, NULL);
 }
@@ -863,64 +906,140 @@ lookup_relids(AgentCache *c)
 
 /*
  * Read the ring from position "from" (or, with whole, as far back as it
- * goes): append the changes in our database that the call's snapshot sees to
- * todo (when given), and return the position of the first one it does not see
- * yet, or the end.  Sets *lost when changes it does not see may have been
- * overwritten: from is too far behind, or so is the oldest of them.
+ * goes): append the changes in our database that the snapshot sees as
+ * finished to todo (when given), and set *first_unseen to the position of
+ * the first one it does not, or the end.  Returns false when a change the
+ * snapshot may not see was overwritten: from is more than the ring behind,
+ * or (whole) the newest overwritten transaction may be running for it.
  */
-static uint64
-read_ring(uint64 from, bool whole, ChangeList *todo, bool *lost)
+static bool
+read_ring(Snapshot snap, uint64 from, bool whole, ChangeList *todo, uint64 *first_unseen)
 {
-	Snapshot	snap = GetActiveSnapshot();
+	AgentChange *copy;
 	uint64		next;
-	uint64		first_unseen;
-	uint64		pos;
+	uint64		n;
+	uint64		i;
+	TransactionId overwritten;
 
+	/* copy the changes out, so that committers wait on the lock only for that */
 	LWLockAcquire(shared->lock, LW_SHARED);
 	next = shared->next;
-	*lost = false;
+	overwritten = shared->overwritten_xid;
 	if (whole)
 		from = next > CHANGE_RING_SIZE ? next - CHANGE_RING_SIZE : 0;
 	else if (next - from > CHANGE_RING_SIZE)
 	{
 		LWLockRelease(shared->lock);
-		*lost = true;
-		return next;
+		return false;
 	}
-	if (todo != NULL)
-	{
-		todo->max = Max((int) (next - from) + todo->n, 1);
-		todo->items = todo->items == NULL ? palloc(todo->max * sizeof(AgentChange))
-			: repalloc(todo->items, todo->max * sizeof(AgentChange));
-	}
-	first_unseen = next;
-	for (pos = from; pos < next; pos++)
-	{
-		AgentChange *c = &shared->ring[pos % CHANGE_RING_SIZE];
+	n = next - from;
+	copy = palloc(Max(n, 1) * sizeof(AgentChange));
+	for (i = 0; i < n; i++)
+		copy[i] = shared->ring[(from + i) % CHANGE_RING_SIZE];
+	LWLockRelease(shared->lock);
 
-		if (c->dbid != MyDatabaseId)
+	if (whole && TransactionIdIsValid(overwritten) && !TransactionIdPrecedes(overwritten, snap->xmin))
+		return false;
+
+	if (todo != NULL && todo->n + (int) n > todo->max)
+	{
+		todo->max = todo->n + (int) n;
+		todo->items = todo->items == NULL ? palloc(Max(todo->max, 1) * sizeof(AgentChange))
+			: repalloc(todo->items, Max(todo->max, 1) * sizeof(AgentChange));
+	}
+	*first_unseen = next;
+	for (i = 0; i < n; i++)
+	{
+		if (copy[i].dbid != MyDatabaseId)
 			continue;
-		if (XidInMVCCSnapshot(c->xid, snap))
+		if (XidInMVCCSnapshot(copy[i].xid, snap))
 		{
-			/* committed after the snapshot was taken: a later call reads it */
-			if (first_unseen == next)
-				first_unseen = pos;
+			/* running for this snapshot: a later call reads it */
+			if (*first_unseen == next)
+				*first_unseen = from + i;
 			continue;
 		}
 		if (todo != NULL)
-			todo->items[todo->n++] = *c;
+			todo->items[todo->n++] = copy[i];
 	}
-	LWLockRelease(shared->lock);
-	if (whole && first_unseen == from && next > CHANGE_RING_SIZE)
-		*lost = true;
-	Assert(first_unseen >= from);
-	return first_unseen;
+	pfree(copy);
+	return true;
 }
 
-/* Read everything into a new cache; the old one is freed once the new one is whole */
-static void
-load_all(void)
+/* Are all six cache triggers there and enabled (ALWAYS)? */
+static bool
+cache_triggers_enabled(const AgentCache *c)
 {
+	Oid			argtypes[3] = {OIDOID, OIDOID, OIDOID};
+	Datum		values[3];
+	SPIPlanPtr	plan;
+
+	plan = cache_plan(&plan_triggers,
+					  "SELECT count(*) = 6 FROM pg_catalog.pg_trigger AS t"
+					  " JOIN pg_catalog.pg_proc AS p ON p.oid = t.tgfoid"
+					  " WHERE t.tgrelid IN ($1, $2, $3) AND t.tgenabled = 'A'"
+					  " AND p.proname = 'routing_cache_changed'", 3, argtypes);
+	values[0] = ObjectIdGetDatum(c->relids[0]);
+	values[1] = ObjectIdGetDatum(c->relids[1]);
+	values[2] = ObjectIdGetDatum(c->relids[2]);
+	cache_exec(plan, values);
+	return SPI_processed == 1 && cache_bool(0, 1);
+}
+
+/*
+ * Does the snapshot see at least what the one the cache was last brought up
+ * to date with saw: every transaction finished for that one is finished for
+ * this one?  (Then the cache never holds a change this snapshot cannot see.)
+ */
+static bool
+snapshot_not_older(const AgentCache *c, Snapshot snap)
+{
+	int			i;
+	int			j;
+
+	if (TransactionIdPrecedes(snap->xmax, c->last_xmax))
+		return false;
+	for (i = 0; i < (int) snap->xcnt; i++)
+	{
+		TransactionId xid = snap->xip[i];
+		bool		running = false;
+
+		if (!TransactionIdPrecedes(xid, c->last_xmax))
+			continue;			/* not started, or running, for the cache's: fine */
+		for (j = 0; j < c->last_xcnt && !running; j++)
+			running = TransactionIdEquals(c->last_xip[j], xid);
+		if (!running)
+			return false;		/* finished for the cache, running for this snapshot */
+	}
+	return true;
+}
+
+/* Remember the snapshot the cache is now up to date with */
+static void
+remember_snapshot(AgentCache *c, Snapshot snap)
+{
+	if ((int) snap->xcnt > c->last_xip_room)
+	{
+		c->last_xip_room = Max((int) snap->xcnt, 16);
+		c->last_xip = c->last_xip == NULL
+			? MemoryContextAlloc(c->cxt, c->last_xip_room * sizeof(TransactionId))
+			: repalloc(c->last_xip, c->last_xip_room * sizeof(TransactionId));
+	}
+	c->last_xmax = snap->xmax;
+	c->last_xcnt = snap->xcnt;
+	if (snap->xcnt > 0)
+		memcpy(c->last_xip, snap->xip, snap->xcnt * sizeof(TransactionId));
+}
+
+/*
+ * Read everything into a new cache, with the call's snapshot; false when the
+ * snapshot cannot build an exact one (the cache stays stale).  The old cache
+ * is freed first.
+ */
+static bool
+load_all(Snapshot snap)
+{
+	uint64		first_unseen;
 	MemoryContext cxt;
 	MemoryContext old;
 	AgentCache *c;
@@ -930,13 +1049,18 @@ load_all(void)
 
 	/*
 	 * The load shows what the call's snapshot shows; the changes in the ring
-	 * it does not see yet are read at a later call.
+	 * it does not see yet are read at a later call.  If one may have been
+	 * overwritten, this snapshot cannot build an exact cache.
 	 */
-	ring_seen = read_ring(0, true, NULL, &cache_stale);
+	if (!read_ring(snap, 0, true, NULL, &first_unseen))
+		return false;
+	ring_seen = first_unseen;
 	seen_at = ReadNextFullTransactionId();
 	change_list_clear(&local_dirty);
+	cache_stats.loads++;
 	if (cache != NULL)
 		MemoryContextDelete(cache->cxt);	/* its callback sets cache to NULL */
+	cache_stale = false;		/* an invalidation from here on sets it again */
 
 	/*
 	 * Until it is whole, the new cache belongs to the call, so an error frees
@@ -992,7 +1116,10 @@ load_all(void)
 	store_group_rows(SPI_tuptable, SPI_processed);
 	SPI_freetuptable(SPI_tuptable);
 
+	c->triggers_enabled = cache_triggers_enabled(c);
+	remember_snapshot(c, snap);
 	MemoryContextSetParent(cxt, CacheMemoryContext);
+	return true;
 }
 
 /* Re-read some agents (and, for those new to the cache, their experience) */
@@ -1104,8 +1231,14 @@ reload_groups(const int64 *ids, int n)
 	}
 	if (nmissing > 0)
 	{
+		int			nunique = 1;
+
+		/* an agent in two of the groups is missing twice */
 		qsort(missing, nmissing, sizeof(int64), id_cmp);
-		reload_agents(missing, nmissing);
+		for (j = 1; j < nmissing; j++)
+			if (missing[j] != missing[nunique - 1])
+				missing[nunique++] = missing[j];
+		reload_agents(missing, nunique);
 	}
 	store_group_rows(members, nmembers);
 	SPI_freetuptable(members);
@@ -1125,17 +1258,35 @@ ids_of_kind(const ChangeList *list, int32 kind, int *n)
 	return ids;
 }
 
+/* May the current user read the three tables, without row-level security? */
+static bool
+tables_readable(const AgentCache *c)
+{
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		if (!OidIsValid(c->relids[i]) ||
+			pg_class_aclcheck(c->relids[i], GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+			check_enable_rls(c->relids[i], InvalidOid, true) != RLS_NONE)
+			return false;
+	}
+	return true;
+}
+
 /*
- * Bring the cache up to date: read the ring from where this backend left
- * it, and re-read the rows it names and those this backend changed itself.
- * Call inside an SPI connection; the caller checked agent_cache_usable().
+ * Bring the cache up to date with the call's snapshot: read the ring from
+ * where this backend left it, and re-read the rows it names and those this
+ * transaction changed.  Returns false when this call cannot use the cache
+ * and must read the tables (see the file's header); the caller checked
+ * agent_cache_usable().  Call inside an SPI connection.
  */
-void
+bool
 agent_cache_refresh(void)
 {
+	Snapshot	snap = GetActiveSnapshot();
 	ChangeList	todo;
 	uint64		seen;
-	bool		lost;
 	FullTransactionId now;
 	int64	   *ids;
 	int			n;
@@ -1143,63 +1294,83 @@ agent_cache_refresh(void)
 
 	register_callbacks();
 	AcceptInvalidationMessages();
-	now = ReadNextFullTransactionId();
-	if (cache == NULL || cache_stale || local_dirty.overflow ||
-		U64FromFullTransactionId(now) - U64FromFullTransactionId(seen_at) > (UINT64CONST(1) << 30))
-	{
-		/* (the last check: ring entries this old could have wrapped-around xids) */
-		load_all();
-		return;
-	}
 
-	/* the changes committed since our last call that this call's snapshot sees */
+	/* a snapshot older than the cache's (a cursor's, say) */
+	if (cache != NULL && !cache_stale && !snapshot_not_older(cache, snap))
+		goto tables;
+	if (cache != NULL && !cache_stale && !tables_readable(cache))
+		goto tables;
+
+	now = ReadNextFullTransactionId();
 	memset(&todo, 0, sizeof(todo));
-	seen = read_ring(ring_seen, false, &todo, &lost);
-	if (lost)
+	if (cache == NULL || cache_stale || refreshing || local_dirty.overflow ||
+		U64FromFullTransactionId(now) - U64FromFullTransactionId(seen_at) > (UINT64CONST(1) << 30) ||
+		!read_ring(snap, ring_seen, false, &todo, &seen))
 	{
-		load_all();
-		return;
+		/* (ring entries as old as the fourth check could have wrapped-around xids) */
+		refreshing = false;
+		if (!load_all(snap))
+		{
+			cache_stale = true;
+			goto tables;
+		}
+		if (!tables_readable(cache))
+			goto tables;
+		goto loaded;
 	}
 	for (i = 0; i < todo.n; i++)
 		if (todo.items[i].kind == CK_ALL)
 		{
-			load_all();
-			return;
+			if (!load_all(snap))
+			{
+				cache_stale = true;
+				goto tables;
+			}
+			goto loaded;
 		}
 
 	/* and the rows this transaction changed, and those an aborted one did */
 	if (todo.n + xact_changes.n + local_dirty.n > todo.max)
 	{
 		todo.max = todo.n + xact_changes.n + local_dirty.n;
-		todo.items = repalloc(todo.items, todo.max * sizeof(AgentChange));
+		todo.items = todo.items == NULL ? palloc(todo.max * sizeof(AgentChange))
+			: repalloc(todo.items, todo.max * sizeof(AgentChange));
 	}
 	for (i = 0; i < xact_changes.n; i++)
 		todo.items[todo.n++] = xact_changes.items[i];
 	for (i = 0; i < local_dirty.n; i++)
 		todo.items[todo.n++] = local_dirty.items[i];
-	if (todo.n == 0)
-	{
-		ring_seen = seen;
-		seen_at = now;
-		return;
-	}
 	change_list_unique(&todo);
 
-	/* an error half-way leaves the cache unknown: reload it at the next call */
-	cache_stale = true;
+	/* an error half-way leaves the cache unknown: the next call reloads it */
+	refreshing = true;
 	ids = ids_of_kind(&todo, CK_AGENT, &n);
 	if (n > 0)
 		reload_agents(ids, n);
+	cache_stats.rows_read += n;
 	ids = ids_of_kind(&todo, CK_EXPERIENCE, &n);
 	if (n > 0)
 		reload_experience(ids, n);
+	cache_stats.rows_read += n;
 	ids = ids_of_kind(&todo, CK_GROUP, &n);
 	if (n > 0)
 		reload_groups(ids, n);
-	cache_stale = false;
+	cache_stats.rows_read += n;
+	refreshing = false;
 	ring_seen = seen;
 	seen_at = now;
 	change_list_clear(&local_dirty);
+	remember_snapshot(cache, snap);
+
+loaded:
+	if (!cache->triggers_enabled)
+		goto tables;
+	cache_stats.calls++;
+	return true;
+
+tables:
+	cache_stats.table_reads++;
+	return false;
 }
 
 /* The cached agent with that id, or NULL */
@@ -1279,4 +1450,33 @@ agent_cache_next_mark(void)
 		cache_mark = 1;
 	}
 	return cache_mark;
+}
+
+/*
+ * swarm.routing_cache_state(): this backend's routing cache: whether it is
+ * loaded, how many agents it holds, and what it did since the session began
+ */
+Datum
+swarm_routing_cache_state(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+	int			agents = 0;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (cache != NULL)
+		for (i = 0; i < cache->nslots; i++)
+			if (cache->slots[i].agent_id != 0)
+				agents++;
+	values[0] = BoolGetDatum(shared != NULL);
+	values[1] = BoolGetDatum(cache != NULL && !cache_stale);
+	values[2] = Int32GetDatum(agents);
+	values[3] = Int64GetDatum(cache_stats.calls);
+	values[4] = Int64GetDatum(cache_stats.loads);
+	values[5] = Int64GetDatum(cache_stats.rows_read);
+	values[6] = Int64GetDatum(cache_stats.table_reads);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -448,10 +448,9 @@ finish_context(RoutingContext *ctx, bool use_cache)
 	for (j = 0; j < ctx->needed->nskills; j++)
 		ctx->need_total += ctx->needed->entries[j].level;
 	load_weights(ctx);
-	ctx->use_cache = use_cache && agent_cache_usable();
+	ctx->use_cache = use_cache && agent_cache_usable() && agent_cache_refresh();
 	if (ctx->use_cache)
 	{
-		agent_cache_refresh();
 		/* cached agents' regions are interned: compare them by pointer */
 		ctx->regions_interned = agent_cache_regions_interned();
 		if (ctx->region != NULL && ctx->regions_interned)

@@ -101,8 +101,8 @@ COMMENT ON FUNCTION swarm.grab_threshold() IS 'the swarm.grab_threshold setting:
 CREATE TABLE swarm.agent_experience (
     agent_id   bigint NOT NULL REFERENCES swarm.agents,
     skill      text NOT NULL,
-    credit     double precision NOT NULL CHECK (credit >= 0),
-    updated_at timestamptz NOT NULL,
+    credit     double precision NOT NULL CHECK (credit >= 0 AND credit < 'Infinity'),
+    updated_at timestamptz NOT NULL CHECK (isfinite(updated_at)),
     PRIMARY KEY (agent_id, skill)
 );
 CREATE INDEX agent_experience_skill_idx ON swarm.agent_experience (skill);

@@ -31,3 +31,11 @@ ALTER TABLE swarm.agent_experience ENABLE ALWAYS TRIGGER agent_experience_routin
 ALTER TABLE swarm.agent_experience ENABLE ALWAYS TRIGGER agent_experience_routing_cache_truncate;
 ALTER TABLE swarm.group_members ENABLE ALWAYS TRIGGER group_members_routing_cache;
 ALTER TABLE swarm.group_members ENABLE ALWAYS TRIGGER group_members_routing_cache_truncate;
+
+CREATE FUNCTION swarm.routing_cache_state(OUT preloaded boolean, OUT loaded boolean, OUT agents integer,
+                                          OUT calls bigint, OUT loads bigint, OUT rows_read bigint,
+                                          OUT table_reads bigint)
+    AS 'MODULE_PATHNAME', 'swarm_routing_cache_state'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION swarm.routing_cache_state() IS
+    'this session''s routing cache: whether the ring exists (preloaded), whether the cache is loaded, the agents it holds, and since the session began: routing calls served from it, full loads, agents and groups re-read one by one, calls that read the tables instead';

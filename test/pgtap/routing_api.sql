@@ -330,6 +330,9 @@ SELECT is(current_setting('swarm.routing_cache'), 'on', 'swarm.routing_cache is 
 SELECT is((SELECT context FROM pg_settings WHERE name = 'swarm.routing_cache'), 'user',
           'any session may switch the routing cache off');
 SELECT has_function('swarm', 'routing_cache_changed', 'trigger function swarm.routing_cache_changed');
+SELECT has_function('swarm', 'routing_cache_state', 'function swarm.routing_cache_state');
+SELECT is((SELECT preloaded FROM swarm.routing_cache_state()), true, 'the suites run with the library preloaded: the ring exists');
+SELECT ok((SELECT calls > 0 AND NOT loaded IS NULL FROM swarm.routing_cache_state()), 'and routing calls were served from the cache');
 SELECT is((SELECT count(*) FROM pg_trigger
             WHERE tgfoid = 'swarm.routing_cache_changed'::regproc AND tgenabled = 'A'
               AND tgrelid IN ('swarm.agents'::regclass, 'swarm.agent_experience'::regclass,

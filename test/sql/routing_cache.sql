@@ -12,6 +12,19 @@ RESET client_min_messages;
 SET search_path = public, swarm;
 
 SHOW swarm.routing_cache;
+SELECT preloaded, loaded FROM swarm.routing_cache_state();
+
+-- what the cache did since the last look (counts can include a reload after
+-- an autovacuum, so the checks are booleans)
+CREATE TEMP TABLE cache_seen AS SELECT calls, loads, rows_read, table_reads FROM swarm.routing_cache_state();
+CREATE FUNCTION pg_temp.cache_did(OUT served boolean, OUT loaded boolean, OUT reread boolean, OUT tables boolean)
+LANGUAGE sql AS $$
+    WITH n AS (SELECT calls, loads, rows_read, table_reads FROM swarm.routing_cache_state()),
+         o AS (DELETE FROM cache_seen RETURNING *),
+         i AS (INSERT INTO cache_seen SELECT * FROM n)
+    SELECT n.calls > o.calls, n.loads > o.loads, n.rows_read > o.rows_read, n.table_reads > o.table_reads
+      FROM n, o
+$$;
 
 -- The fixture ---------------------------------------------------------------------
 SELECT swarm.add_agent('u1', 'Own', 'postgres:3', 'emea', capacity => 40),
@@ -75,11 +88,17 @@ CREATE VIEW pg_temp.rankings AS
     SELECT 'request', request_id, pg_temp.agree('request', request_id)
       FROM swarm.collab_requests WHERE state IN ('open', 'offered');
 SELECT * FROM pg_temp.rankings ORDER BY what, id;
+-- served from the cache (loaded on the first call), and from the tables with it off
+SELECT * FROM pg_temp.cache_did();
+SELECT loaded, agents FROM swarm.routing_cache_state();
 
 -- Committed changes through the API ----------------------------------------------
 -- Ann goes offline: gone from every ranking; back online: back
+SELECT * FROM pg_temp.cache_did();
 SELECT swarm.set_presence(2, 'offline');
 SELECT pg_temp.agree('case', 4) AS case4, pg_temp.agree('request', 1) AS r1;
+-- the change was read as one row, not by a reload
+SELECT served, reread FROM pg_temp.cache_did();
 SELECT swarm.set_presence(2, 'online');
 SELECT pg_temp.agree('case', 4) AS case4, pg_temp.agree('request', 1) AS r1;
 -- Fin learns postgres: a new candidate for case 4 (the skill index follows)
@@ -144,8 +163,45 @@ SELECT pg_temp.agree('case', 4) AS case4_repeatable_read;
 COMMIT;
 
 -- A change to a table's definition reloads the cache ----------------------------------
+SELECT * FROM pg_temp.cache_did();
 ALTER TABLE swarm.agents ALTER COLUMN region SET STATISTICS 100;
 SELECT pg_temp.agree('case', 4) AS case4_after_ddl;
+SELECT served, loaded FROM pg_temp.cache_did();
+
+-- A disabled cache trigger: routing reads the tables until it is enabled again ------
+ALTER TABLE swarm.agents DISABLE TRIGGER agents_routing_cache;
+UPDATE swarm.agents SET presence = 'offline' WHERE agent_id = 6;
+SELECT pg_temp.agree('case', 4) AS case4_trigger_disabled;
+SELECT served, tables FROM pg_temp.cache_did();
+ALTER TABLE swarm.agents ENABLE ALWAYS TRIGGER agents_routing_cache;
+SELECT pg_temp.agree('case', 4) AS case4_trigger_enabled;
+SELECT served, loaded FROM pg_temp.cache_did();
+UPDATE swarm.agents SET presence = 'online' WHERE agent_id = 6;
+
+-- Privileges and row-level security are the caller's, as when reading the tables ----
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_swarm_router;
+RESET client_min_messages;
+CREATE ROLE regress_swarm_router;
+GRANT USAGE ON SCHEMA swarm TO regress_swarm_router;
+GRANT SELECT ON swarm.cases, swarm.collab_requests, swarm.participants, swarm.request_declines,
+                swarm.skill_groups, swarm.routing_weights, swarm.routing_weight_overrides,
+                swarm.calendars TO regress_swarm_router;
+SET ROLE regress_swarm_router;
+SELECT agent_id FROM swarm.route_case(4, 1);
+RESET ROLE;
+GRANT SELECT ON swarm.agents, swarm.agent_experience, swarm.group_members TO regress_swarm_router;
+ALTER TABLE swarm.agents ENABLE ROW LEVEL SECURITY;
+CREATE POLICY not_ann ON swarm.agents FOR SELECT TO regress_swarm_router USING (agent_id <> 2);
+SET ROLE regress_swarm_router;
+SELECT array_agg(agent_id ORDER BY score DESC, agent_id) AS without_ann FROM swarm.route_case(4, 10);
+RESET ROLE;
+SELECT array_agg(agent_id ORDER BY score DESC, agent_id) AS as_owner FROM swarm.route_case(4, 10);
+DROP POLICY not_ann ON swarm.agents;
+ALTER TABLE swarm.agents DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON ALL TABLES IN SCHEMA swarm FROM regress_swarm_router;
+REVOKE USAGE ON SCHEMA swarm FROM regress_swarm_router;
+DROP ROLE regress_swarm_router;
 
 -- Regions too long to intern (63 bytes or more) are compared as text ----------------
 SELECT swarm.add_agent('u9', 'Lou', 'postgres:3', repeat('far-away-', 8)) AS lou,
