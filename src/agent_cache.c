@@ -73,7 +73,11 @@ PG_FUNCTION_INFO_V1(swarm_routing_cache_state);
 /* Entries in the shared ring of changes (24 bytes each) */
 #define CHANGE_RING_SIZE 32768
 
-/* A transaction that changed more rows than this publishes "everything" */
+/*
+ * A transaction's list of changed rows holds this many notes; when it is
+ * full and 3/4 of it are distinct rows, the transaction publishes
+ * "everything" instead
+ */
 #define CHANGE_XACT_MAX 4096
 
 /* What a change names */
@@ -255,50 +259,6 @@ agent_cache_init(void)
 	shmem_startup_hook = agent_cache_shmem_startup;
 }
 
-/* Append a change to a backend list, or note that the list overflowed */
-static void
-change_list_add(ChangeList *list, int32 kind, int64 id)
-{
-	AgentChange *c;
-
-	if (list->overflow)
-		return;
-	if (list->n > 0)
-	{
-		c = &list->items[list->n - 1];
-		if (c->kind == kind && c->id == id)
-			return;				/* the same row again, as in a loop of updates */
-	}
-	if (list->n >= CHANGE_XACT_MAX)
-	{
-		list->overflow = true;
-		return;
-	}
-	if (list->n >= list->max)
-	{
-		int			newmax = Max(16, list->max * 2);
-
-		if (list->items == NULL)
-			list->items = MemoryContextAlloc(TopMemoryContext, newmax * sizeof(AgentChange));
-		else
-			list->items = repalloc(list->items, newmax * sizeof(AgentChange));
-		list->max = newmax;
-	}
-	c = &list->items[list->n++];
-	c->dbid = MyDatabaseId;
-	c->xid = InvalidTransactionId;
-	c->kind = kind;
-	c->id = id;
-}
-
-/* Forget a list's changes, keeping its memory */
-static void
-change_list_clear(ChangeList *list)
-{
-	list->n = 0;
-	list->overflow = false;
-}
-
 /* qsort comparator for changes: by kind, then id */
 static int
 change_cmp(const void *a, const void *b)
@@ -325,6 +285,55 @@ change_list_unique(ChangeList *list)
 		if (n == 0 || change_cmp(&list->items[n - 1], &list->items[i]) != 0)
 			list->items[n++] = list->items[i];
 	list->n = n;
+}
+
+/* Append a change to a backend list, or note that the list overflowed */
+static void
+change_list_add(ChangeList *list, int32 kind, int64 id)
+{
+	AgentChange *c;
+
+	if (list->overflow)
+		return;
+	if (list->n > 0)
+	{
+		c = &list->items[list->n - 1];
+		if (c->kind == kind && c->id == id)
+			return;				/* the same row again, as in a loop of updates */
+	}
+	if (list->n >= CHANGE_XACT_MAX)
+	{
+		/* the same few rows changed over and over fit once they are unique */
+		change_list_unique(list);
+		if (list->n >= CHANGE_XACT_MAX * 3 / 4)
+		{
+			list->overflow = true;
+			return;
+		}
+	}
+	if (list->n >= list->max)
+	{
+		int			newmax = Max(16, list->max * 2);
+
+		if (list->items == NULL)
+			list->items = MemoryContextAlloc(TopMemoryContext, newmax * sizeof(AgentChange));
+		else
+			list->items = repalloc(list->items, newmax * sizeof(AgentChange));
+		list->max = newmax;
+	}
+	c = &list->items[list->n++];
+	c->dbid = MyDatabaseId;
+	c->xid = InvalidTransactionId;
+	c->kind = kind;
+	c->id = id;
+}
+
+/* Forget a list's changes, keeping its memory */
+static void
+change_list_clear(ChangeList *list)
+{
+	list->n = 0;
+	list->overflow = false;
 }
 
 /* Write one change at the head of the ring; the caller holds the lock */

@@ -95,6 +95,40 @@ END
 $$;
 INSERT INTO mem_samples (fn, calls, bytes) SELECT 'route_case', -2, pg_temp.backend_bytes();
 
+-- The routing cache under churn: before each call one agent's skills and
+-- presence change and commit, so every call re-reads an agent (its skills
+-- reallocated, its skill index entries moved).  A tenth of the calls, each
+-- in its own transaction (the procedure commits).
+SET swarm_bench.calls = :route_calls;
+CREATE PROCEDURE pg_temp.churn(warm boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint := current_setting('swarm_bench.calls')::bigint / 10;
+    i bigint;
+    a bigint;
+BEGIN
+    IF warm THEN
+        n := n / 100;
+    END IF;
+    FOR i IN 1 .. n LOOP
+        UPDATE swarm.agents
+           SET skills = (ARRAY['postgres:5, linux:3', 'postgres:3, linux:4, kubernetes:2'])[1 + (i / 12) % 2]::swarm.skillset,
+               presence = (ARRAY['online', 'away'])[1 + i % 2]::swarm.presence
+         WHERE agent_id = 1 + i % 12;
+        COMMIT;
+        SELECT x.agent_id INTO a FROM swarm.route_case(1 + i % 3, 5) AS x LIMIT 1;
+        IF NOT warm AND i IN (n / 100, n / 4, n / 2, 3 * n / 4, n) THEN
+            INSERT INTO mem_samples (fn, calls, bytes) VALUES ('route_case_churn', i, pg_temp.backend_bytes());
+        END IF;
+    END LOOP;
+END
+$$;
+CALL pg_temp.churn(true);
+INSERT INTO mem_samples (fn, calls, bytes) SELECT 'route_case_churn', -1, pg_temp.backend_bytes();
+CALL pg_temp.churn(false);
+INSERT INTO mem_samples (fn, calls, bytes) SELECT 'route_case_churn', -2, pg_temp.backend_bytes();
+SELECT loads >= 1 AND calls > 0 AND rows_read > 0 AS "cache used under churn" FROM swarm.routing_cache_state();
+
 \pset format unaligned
 \pset tuples_only on
 \pset fieldsep ' '
