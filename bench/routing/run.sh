@@ -21,6 +21,9 @@
 #   ROUTING_GRAB_CLIENTS  pgbench clients (default 8)
 #   ROUTING_SCORE_CALLS   routing_score calls in the memory test (default 1000000)
 #   ROUTING_ROUTE_CALLS   route_case calls in the memory test (default 1000000)
+#   ROUTING_PHASES        phases to run after the seed, comma-separated, from
+#                         latency, grab, memory (default: all three); e.g.
+#                         ROUTING_PHASES=grab runs the seed and the grab only
 #
 # Exit status: 0 when every check passed (identical top 5, no request taken
 # twice, flat memory); 1 otherwise.  The performance goals are reported as met
@@ -54,6 +57,12 @@ GRAB_ROUNDS=${ROUTING_GRAB_ROUNDS:-2}
 GRAB_CLIENTS=${ROUTING_GRAB_CLIENTS:-8}
 SCORE_CALLS=${ROUTING_SCORE_CALLS:-1000000}
 ROUTE_CALLS=${ROUTING_ROUTE_CALLS:-1000000}
+PHASES=${ROUTING_PHASES:-latency,grab,memory}
+for v in ${PHASES//,/ }; do
+	[[ $v =~ ^(latency|grab|memory)$ ]] || die "routing bench: ROUTING_PHASES: unknown phase '$v' (latency, grab, memory)"
+done
+# Is phase $1 one of ROUTING_PHASES?
+phase() { [[ ",$PHASES," == *",$1,"* ]]; }
 for v in "$SAMPLE" "$WARM" "$GRAB_SECS" "$GRAB_ROUNDS" "$GRAB_CLIENTS" "$SCORE_CALLS" "$ROUTE_CALLS"; do
 	[[ $v =~ ^[0-9]+$ ]] || die "routing bench: expected a whole number, got '$v'"
 done
@@ -99,7 +108,10 @@ SEEDED=$(grep -o 'seeded: .*' "$BLOG/seed.log" | sed 's/ *$//')
 SEED_SECS=$(elapsed "$t")
 echo "   $SEEDED (${SEED_SECS}s)"
 
+LAT_SECS=0 GRAB_TIME=0 MEM_SECS=0
+
 # ---- 1. latency and agreement ----------------------------------------------------
+if phase latency; then
 echo "== latency: $SAMPLE cases and $SAMPLE requests, swarm and reference alternating"
 t=$(date +%s)
 psql -v n="$SAMPLE" -v warm="$WARM" -f $DIR/latency.sql >"$BLOG/latency.log" 2>&1 \
@@ -107,8 +119,10 @@ psql -v n="$SAMPLE" -v warm="$WARM" -f $DIR/latency.sql >"$BLOG/latency.log" 2>&
 psql -f $DIR/latency_report.sql >"$BLOG/latency_report.txt" 2>&1 \
 	|| { cat "$BLOG/latency_report.txt"; die "routing bench: latency report failed"; }
 LAT_SECS=$(elapsed "$t")
+fi
 
 # ---- 2. grab_request against a bare dequeue ----------------------------------------
+if phase grab; then
 echo "== grab: $GRAB_ROUNDS rounds x (bare dequeue, its writes alone, swarm.grab_request), $GRAB_CLIENTS clients, ${GRAB_SECS}s each"
 t=$(date +%s)
 psql -f $DIR/grab_setup.sql >"$BLOG/grab_setup.log" 2>&1 || { cat "$BLOG/grab_setup.log"; die "routing bench: grab setup failed"; }
@@ -167,8 +181,10 @@ for r in $(seq 1 "$GRAB_ROUNDS"); do
 	done
 done
 GRAB_TIME=$(elapsed "$t")
+fi
 
 # ---- 3. memory over a million calls ------------------------------------------------
+if phase memory; then
 echo "== memory: $SCORE_CALLS x routing_score, $ROUTE_CALLS x route_case in one session (small fixture)"
 t=$(date +%s)
 createdb swarm_memory
@@ -176,6 +192,7 @@ PGDATABASE=swarm_memory psql -c "CREATE EXTENSION swarm"
 PGDATABASE=swarm_memory psql -v score_calls="$SCORE_CALLS" -v route_calls="$ROUTE_CALLS" \
 	-f $DIR/memory.sql >"$BLOG/memory.txt" 2>&1 || { cat "$BLOG/memory.txt"; die "routing bench: memory test failed"; }
 MEM_SECS=$(elapsed "$t")
+fi
 
 # ---- report ------------------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -191,8 +208,10 @@ say "" "== swarm routing benchmark" \
     "run:     $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - T_START))s (seed ${SEED_SECS}s, latency ${LAT_SECS}s, grab ${GRAB_TIME}s, memory ${MEM_SECS}s);" \
     "         load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)" \
     "data:    ${SEEDED#seeded: }" \
+    "phases:  $PHASES" \
     ""
 
+if phase latency; then
 # latency lines: LAT kind n s50 s90 s99 r50 r90 r99 ratio ids scores reasons
 say "1. latency (ms per call, one call at a time in a PL/pgSQL loop, ${SAMPLE} random ids, after $WARM warm-up calls)" \
     "$(printf '   %-16s %6s %8s %8s %8s | %8s %8s %8s | %7s | %s' function n 'swarm50' 'swarm90' 'swarm99' 'ref50' 'ref90' 'ref99' 'ref/sw' 'identical top 5 (ids / +scores / +reasons)')"
@@ -227,7 +246,9 @@ if grep -q '^REASONDIFF ' "$BLOG/latency_report.txt"; then
 	grep '^REASONDIFF ' "$BLOG/latency_report.txt" | head -10 | sed 's/^REASONDIFF /     /' | tee -a "$RESULTS"
 fi
 say ""
+fi
 
+if phase grab; then
 say "2. grab_request, $GRAB_CLIENTS clients (pgbench -n -M prepared -c $GRAB_CLIENTS -j $GRAB_CLIENTS -T $GRAB_SECS), queue of $QUEUE open requests reset before each run" \
     "   (writes: grab_request's own row writes as one bare statement, no skill match, checks or NOTIFY: the floor)" \
     "$(printf '   %-7s %12s %12s %12s %10s %8s' round 'dequeue TPS' 'writes TPS' 'grab TPS' 'writes/deq' 'grab/deq')"
@@ -256,7 +277,9 @@ dups_total=$(grep -o 'taken twice: [0-9]*' "$BLOG/grab_checks.txt" | awk '{ s +=
 grab_met=$(awk -v r="$med_ratio" 'BEGIN { print (r >= 0.70 ? "MET" : "NOT MET") }')
 GOALS+=("grab_request: $(awk -v r="$med_ratio" 'BEGIN { printf "%.0f%%", 100 * r }') of the bare dequeue's TPS (goal >= 70%): $grab_met (its writes alone: $(awk -v r="$med_wratio" 'BEGIN { printf "%.0f%%", 100 * r }')); requests taken twice: $dups_total (goal 0): $([ "$dups_total" -eq 0 ] && ! grep -q PROBLEM "$BLOG/grab_checks.txt" && echo MET || echo 'NOT MET')")
 say ""
+fi
 
+if phase memory; then
 # memory lines: MEM fn calls secs before at1% end_in_xact after peak
 say "3. backend memory (sum of pg_backend_memory_contexts.total_bytes, one session; small fixture: 12 agents, 3 cases;" \
     "   before = after a warm-up of 1% of the calls; the calls run in one transaction, sampled inside it at 1% and at the end)" \
@@ -272,6 +295,7 @@ while read -r _ fn calls secs before at1 endx after peak; do
 	fi
 done < <(grep '^MEM ' "$BLOG/memory.txt")
 GOALS+=("memory: flat (no growth after the warm-up, in the transaction or in the session): $([ $MEM_OK = 1 ] && echo MET || echo 'NOT MET')")
+fi
 say "" "goals:"
 for g in "${GOALS[@]}"; do say "   $g"; done
 say ""
