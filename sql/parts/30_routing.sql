@@ -320,37 +320,17 @@ COMMENT ON FUNCTION swarm.expire_offers(timestamptz, integer) IS
 
 -- Helpers: pull --------------------------------------------------------------------
 
+-- In C (src/grab.c): two statements with saved plans, the locked agent with
+-- the head of its queue, then all the writes in one.  Not STRICT: a NULL
+-- agent raises 22004 as in the other API functions.  jit = off: the queue
+-- query's estimate (a LIMIT 1 over a selective filter) would otherwise make
+-- every call compile it.  Names of swarm's objects are qualified; the pinned
+-- search_path makes the saved plans independent of the caller's.
 CREATE FUNCTION swarm.grab_request(agent bigint)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, swarm, pg_temp
-AS $$
-DECLARE
-    a swarm.agents := swarm.lock_agent(agent);
-    r swarm.collab_requests;
-BEGIN
-    PERFORM swarm.require_active(a);
-    IF a.open_helps >= a.help_capacity THEN
-        RAISE EXCEPTION 'agent % is at help capacity', a.agent_id
-            USING ERRCODE = 'configuration_limit_exceeded',
-                  DETAIL = format('Requests being helped on: %s; help capacity: %s.', a.open_helps, a.help_capacity);
-    END IF;
-    SELECT t.* INTO r FROM swarm.collab_requests AS t
-     WHERE t.state = 'open'
-       AND t.needed && a.skills
-       AND swarm.match_score(a.skills, t.needed) >= swarm.grab_threshold()
-       AND NOT EXISTS (SELECT 1 FROM swarm.cases AS c WHERE c.case_id = t.case_id AND c.owner_id = a.agent_id)
-       AND NOT EXISTS (SELECT 1 FROM swarm.request_declines AS d
-                        WHERE d.request_id = t.request_id AND d.agent_id = a.agent_id)
-     ORDER BY t.priority, t.created_at, t.request_id
-     LIMIT 1
-       FOR NO KEY UPDATE SKIP LOCKED;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    PERFORM swarm.take_request(r, a, 'grabbed');
-    RETURN r.request_id;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'swarm_grab_request'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off;
 COMMENT ON FUNCTION swarm.grab_request(bigint) IS
     'pull: the agent takes the most urgent open request it is qualified for (match >= swarm.grab_threshold); NULL when none fits';

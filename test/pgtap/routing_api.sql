@@ -181,9 +181,31 @@ SELECT throws_ok($$SELECT swarm.offer_request(4)$$, '55000', 'cannot offer reque
 SELECT is((SELECT count(*) FROM swarm.events WHERE kind = 'request_offered'), 1::bigint, 'refused offers recorded nothing');
 
 -- grab_request -------------------------------------------------------------------------------------
+-- SQLSTATE | message | detail | hint of the error a statement raises
+CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    state text; message text; detail text; hint text;
+BEGIN
+    EXECUTE statement;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN concat_ws(' | ', state, message, nullif(detail, ''), nullif(hint, ''));
+END
+$f$;
+SELECT is((SELECT proconfig FROM pg_proc WHERE oid = 'swarm.grab_request(bigint)'::regprocedure),
+          ARRAY['search_path=pg_catalog, pg_temp', 'jit=off'], 'grab_request pins search_path and runs without JIT');
 SELECT throws_ok($$SELECT swarm.grab_request(3)$$, '53400', 'agent 3 is at help capacity', 'grab at help capacity');
+SELECT is(pg_temp.error_of('SELECT swarm.grab_request(3)'),
+          '53400 | agent 3 is at help capacity | Requests being helped on: 1; help capacity: 1.',
+          'the refusal says how many requests and the help capacity');
 SELECT lives_ok($$SELECT swarm.update_agent(5, active => false)$$, 'agent 5 leaves');
 SELECT throws_ok($$SELECT swarm.grab_request(5)$$, '55000', 'agent 5 is not active', 'grab by an inactive agent');
+SELECT is(pg_temp.error_of('SELECT swarm.grab_request(5)'),
+          '55000 | agent 5 is not active | Reactivate the agent with swarm.update_agent(agent, active => true).',
+          'the refusal of an inactive agent hints at reactivating it');
+SELECT is(pg_temp.error_of('SELECT swarm.grab_request(NULL)'), '22004 | agent must not be null', 'NULL agent: no detail, no hint');
 SELECT is((SELECT state::text FROM swarm.collab_requests WHERE request_id = 2), 'open', 'the refused grabs left request 2 open');
 SELECT is(swarm.grab_request(1), NULL::bigint, 'the owner does not grab its own case''s request');
 SELECT is(swarm.grab_request(4), NULL::bigint, 'no skill in common: nothing to grab');
