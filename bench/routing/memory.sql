@@ -98,34 +98,37 @@ INSERT INTO mem_samples (fn, calls, bytes) SELECT 'route_case', -2, pg_temp.back
 -- The routing cache under churn: before each call one agent's skills and
 -- presence change and commit, so every call re-reads an agent (its skills
 -- reallocated, its skill index entries moved).  A tenth of the calls, each
--- in its own transaction (the procedure commits).
+-- in its own transaction, in batches of a hundredth: memory is sampled
+-- between the batches, because a procedure that commits in a loop grows its
+-- own SPI context until it returns (PL/pgSQL's, not swarm's).
 SET swarm_bench.calls = :route_calls;
-CREATE PROCEDURE pg_temp.churn(warm boolean)
+CREATE PROCEDURE pg_temp.churn(first bigint, n bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    n bigint := current_setting('swarm_bench.calls')::bigint / 10;
     i bigint;
     a bigint;
 BEGIN
-    IF warm THEN
-        n := n / 100;
-    END IF;
-    FOR i IN 1 .. n LOOP
+    FOR i IN first .. first + n - 1 LOOP
         UPDATE swarm.agents
            SET skills = (ARRAY['postgres:5, linux:3', 'postgres:3, linux:4, kubernetes:2'])[1 + (i / 12) % 2]::swarm.skillset,
                presence = (ARRAY['online', 'away'])[1 + i % 2]::swarm.presence
          WHERE agent_id = 1 + i % 12;
         COMMIT;
         SELECT x.agent_id INTO a FROM swarm.route_case(1 + i % 3, 5) AS x LIMIT 1;
-        IF NOT warm AND i IN (n / 100, n / 4, n / 2, 3 * n / 4, n) THEN
-            INSERT INTO mem_samples (fn, calls, bytes) VALUES ('route_case_churn', i, pg_temp.backend_bytes());
-        END IF;
     END LOOP;
 END
 $$;
-CALL pg_temp.churn(true);
+SELECT format('CALL pg_temp.churn(%s, %s)', 1, current_setting('swarm_bench.calls')::bigint / 1000) \gexec
 INSERT INTO mem_samples (fn, calls, bytes) SELECT 'route_case_churn', -1, pg_temp.backend_bytes();
-CALL pg_temp.churn(false);
+SELECT stmt
+  FROM (SELECT current_setting('swarm_bench.calls')::bigint / 1000 AS batch) AS b,
+       generate_series(1, 100) AS k,
+       LATERAL (VALUES (1, format('CALL pg_temp.churn(%s, %s)', k * b.batch, b.batch)),
+                       (2, CASE WHEN k IN (1, 25, 50, 75, 100)
+                                THEN format('INSERT INTO mem_samples (fn, calls, bytes) SELECT %L, %s, pg_temp.backend_bytes()',
+                                            'route_case_churn', k * b.batch) END)) AS s(ord, stmt)
+ WHERE stmt IS NOT NULL
+ ORDER BY k, ord \gexec
 INSERT INTO mem_samples (fn, calls, bytes) SELECT 'route_case_churn', -2, pg_temp.backend_bytes();
 SELECT loads >= 1 AND calls > 0 AND rows_read > 0 AS "cache used under churn" FROM swarm.routing_cache_state();
 
