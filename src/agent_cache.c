@@ -65,6 +65,7 @@
 #include "utils/snapmgr.h"
 
 #include "agent_cache.h"
+#include "saved_plan.h"
 #include "swarm.h"
 
 PG_FUNCTION_INFO_V1(swarm_routing_cache_changed);
@@ -523,23 +524,6 @@ agent_cache_usable(void)
 		!IsolationUsesXactSnapshot() && ActiveSnapshotSet() && !xact_changes.overflow;
 }
 
-/* Prepare and keep a plan the first time it is needed */
-static SPIPlanPtr
-cache_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
-}
-
 /* Run a saved plan with the call's snapshot, as a STABLE function reads */
 static void
 cache_exec(SPIPlanPtr plan, Datum *values)
@@ -983,7 +967,7 @@ cache_triggers_enabled(const AgentCache *c)
 	Datum		values[3];
 	SPIPlanPtr	plan;
 
-	plan = cache_plan(&plan_triggers,
+	plan = swarm_saved_plan(&plan_triggers,
 					  "SELECT count(*) = 6 FROM pg_catalog.pg_trigger AS t"
 					  " JOIN pg_catalog.pg_proc AS p ON p.oid = t.tgfoid"
 					  " WHERE t.tgrelid IN ($1, $2, $3) AND t.tgenabled = 'A'"
@@ -1106,20 +1090,20 @@ load_all(Snapshot snap)
 
 	cache = c;
 
-	cache_exec(cache_plan(&plan_all_agents, "SELECT " AGENT_COLUMNS " FROM swarm.agents", 0, NULL), NULL);
+	cache_exec(swarm_saved_plan(&plan_all_agents, "SELECT " AGENT_COLUMNS " FROM swarm.agents", 0, NULL), NULL);
 	c->maxslots = Max(SPI_processed, 64);
 	c->slots = MemoryContextAllocHuge(cxt, c->maxslots * sizeof(CachedAgent));
 	for (i = 0; i < SPI_processed; i++)
 		store_agent(i);
 	SPI_freetuptable(SPI_tuptable);
 
-	cache_exec(cache_plan(&plan_all_experience,
+	cache_exec(swarm_saved_plan(&plan_all_experience,
 						  "SELECT agent_id, skill, credit, updated_at FROM swarm.agent_experience"
 						  " ORDER BY agent_id, skill", 0, NULL), NULL);
 	store_experience_rows();
 	SPI_freetuptable(SPI_tuptable);
 
-	cache_exec(cache_plan(&plan_all_groups,
+	cache_exec(swarm_saved_plan(&plan_all_groups,
 						  "SELECT group_id, agent_id FROM swarm.group_members ORDER BY group_id, agent_id",
 						  0, NULL), NULL);
 	store_group_rows(SPI_tuptable, SPI_processed);
@@ -1129,6 +1113,21 @@ load_all(Snapshot snap)
 	remember_snapshot(c, snap);
 	MemoryContextSetParent(cxt, CacheMemoryContext);
 	return true;
+}
+
+/* Read the experience rows of some agents into the cache */
+static void
+read_experience(const int64 *ids, int n)
+{
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1];
+
+	values[0] = id_array(ids, n);
+	cache_exec(swarm_saved_plan(&plan_some_experience,
+								"SELECT agent_id, skill, credit, updated_at FROM swarm.agent_experience"
+								" WHERE agent_id = ANY ($1) ORDER BY agent_id, skill", 1, argtypes), values);
+	store_experience_rows();
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /* Re-read some agents (and, for those new to the cache, their experience) */
@@ -1144,7 +1143,7 @@ reload_agents(const int64 *ids, int n)
 	int			j;
 
 	values[0] = id_array(ids, n);
-	cache_exec(cache_plan(&plan_some_agents,
+	cache_exec(swarm_saved_plan(&plan_some_agents,
 						  "SELECT " AGENT_COLUMNS " FROM swarm.agents WHERE agent_id = ANY ($1) ORDER BY agent_id",
 						  1, argtypes), values);
 	/* ids are sorted, and so are the rows */
@@ -1166,22 +1165,13 @@ reload_agents(const int64 *ids, int n)
 			drop_agent(ids[j]);
 
 	if (nfresh > 0)
-	{
-		values[0] = id_array(fresh, nfresh);
-		cache_exec(cache_plan(&plan_some_experience,
-							  "SELECT agent_id, skill, credit, updated_at FROM swarm.agent_experience"
-							  " WHERE agent_id = ANY ($1) ORDER BY agent_id, skill", 1, argtypes), values);
-		store_experience_rows();
-		SPI_freetuptable(SPI_tuptable);
-	}
+		read_experience(fresh, nfresh);
 }
 
 /* Re-read some agents' experience */
 static void
 reload_experience(const int64 *ids, int n)
 {
-	Oid			argtypes[1] = {INT8ARRAYOID};
-	Datum		values[1];
 	int			j;
 
 	/* an agent with no rows left has no experience */
@@ -1192,12 +1182,7 @@ reload_experience(const int64 *ids, int n)
 		if (slot >= 0)
 			store_experience(&cache->slots[slot], 0, 0);
 	}
-	values[0] = id_array(ids, n);
-	cache_exec(cache_plan(&plan_some_experience,
-						  "SELECT agent_id, skill, credit, updated_at FROM swarm.agent_experience"
-						  " WHERE agent_id = ANY ($1) ORDER BY agent_id, skill", 1, argtypes), values);
-	store_experience_rows();
-	SPI_freetuptable(SPI_tuptable);
+	read_experience(ids, n);
 }
 
 /* Re-read some groups' members, first reading members the cache lacks */
@@ -1225,7 +1210,7 @@ reload_groups(const int64 *ids, int n)
 		}
 	}
 	values[0] = id_array(ids, n);
-	cache_exec(cache_plan(&plan_some_groups,
+	cache_exec(swarm_saved_plan(&plan_some_groups,
 						  "SELECT group_id, agent_id FROM swarm.group_members WHERE group_id = ANY ($1)"
 						  " ORDER BY group_id, agent_id", 1, argtypes), values);
 	members = SPI_tuptable;

@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "calendar.h"
+#include "saved_plan.h"
 #include "swarm.h"
 
 PG_FUNCTION_INFO_V1(swarm_business_add);
@@ -160,17 +161,10 @@ calendar_compile(const char *name, MemoryContext cxt)
 	int			i;
 	int			d;
 
-	if (calendar_plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare("SELECT timezone, segments, holidays, yearly_holidays,"
-									" 'swarm.calendars'::regclass::oid"
-									" FROM swarm.calendars WHERE name = $1", 1, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		calendar_plan = p;
-	}
+	swarm_saved_plan(&calendar_plan,
+					 "SELECT timezone, segments, holidays, yearly_holidays,"
+					 " 'swarm.calendars'::regclass::oid"
+					 " FROM swarm.calendars WHERE name = $1", 1, argtypes);
 	values[0] = CStringGetTextDatum(name);
 	if (SPI_execute_plan(calendar_plan, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read calendar \"%s\"", name);
@@ -300,16 +294,8 @@ calendar_lookup_id(int64 calendar_id)
 		Oid			argtypes[1] = {INT8OID};
 		Datum		values[1];
 
-		if (calendar_name_plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare("SELECT name FROM swarm.calendars WHERE calendar_id = $1",
-										1, argtypes);
-
-			if (p == NULL)
-				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-			SPI_keepplan(p);
-			calendar_name_plan = p;
-		}
+		swarm_saved_plan(&calendar_name_plan,
+						 "SELECT name FROM swarm.calendars WHERE calendar_id = $1", 1, argtypes);
 		values[0] = Int64GetDatum(calendar_id);
 		if (SPI_execute_plan(calendar_name_plan, values, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read calendar " INT64_FORMAT, calendar_id);

@@ -47,6 +47,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "saved_plan.h"
+
 PG_FUNCTION_INFO_V1(swarm_grab_request);
 
 /* Columns of the agent-and-queue query, from 1 */
@@ -112,23 +114,13 @@ static SPIPlanPtr plan_agent_queue = NULL;
 static SPIPlanPtr plan_take = NULL;
 static SPIPlanPtr plan_agent = NULL;
 
-/* Prepare and keep a plan the first time it is needed */
+/* The saved plan of a statement with nargs bigint parameters */
 static SPIPlanPtr
 grab_plan(SPIPlanPtr *plan, const char *sql, int nargs)
 {
-	static Oid	argtypes[2] = {INT8OID, INT8OID};
+	Oid			argtypes[2] = {INT8OID, INT8OID};
 
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
+	return swarm_saved_plan(plan, sql, nargs, argtypes);
 }
 
 /* Run a saved SELECT (which may lock or write) with a new snapshot */

@@ -33,6 +33,7 @@
 #include "agent_cache.h"
 #include "calendar.h"
 #include "routing.h"
+#include "saved_plan.h"
 #include "swarm.h"
 
 PG_FUNCTION_INFO_V1(swarm_route_case);
@@ -128,23 +129,6 @@ static SPIPlanPtr plan_helpers_by_skill = NULL;
 static SPIPlanPtr plan_helpers_in_group = NULL;
 static SPIPlanPtr plan_preferred = NULL;
 
-/* Prepare and keep a plan the first time it is needed */
-static SPIPlanPtr
-routing_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
-}
-
 /* Run a saved read-only plan with the given arguments */
 static void
 routing_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
@@ -234,7 +218,7 @@ decayed_credit(double credit, TimestampTz since, TimestampTz at)
 static void
 load_weights(RoutingContext *ctx)
 {
-	SPIPlanPtr	plan = routing_plan(&plan_weights,
+	SPIPlanPtr	plan = swarm_saved_plan(&plan_weights,
 									"SELECT component, weight FROM swarm.routing_weights", 0, NULL);
 	uint64		i;
 	int			c;
@@ -267,7 +251,7 @@ static void
 load_experience(RoutingContext *ctx)
 {
 	Oid			argtypes[1] = {TEXTARRAYOID};
-	SPIPlanPtr	plan = routing_plan(&plan_experience,
+	SPIPlanPtr	plan = swarm_saved_plan(&plan_experience,
 									"SELECT agent_id, skill, credit, updated_at FROM swarm.agent_experience"
 									" WHERE skill = ANY ($1) ORDER BY agent_id, skill", 1, argtypes);
 	HASHCTL		hctl;
@@ -321,7 +305,7 @@ load_continuity(RoutingContext *ctx, const char *customer_ref)
 	char		nulls[2] = {' ', ' '};
 	SPIPlanPtr	plan;
 
-	plan = routing_plan(&plan_participants,
+	plan = swarm_saved_plan(&plan_participants,
 						"SELECT agent_id FROM swarm.participants WHERE case_id = $1", 1, argtypes);
 	values[0] = Int64GetDatum(ctx->case_id);
 	routing_exec(plan, values, NULL);
@@ -330,7 +314,7 @@ load_continuity(RoutingContext *ctx, const char *customer_ref)
 	ctx->last_customer_owner = 0;
 	if (customer_ref == NULL)
 		return;
-	plan = routing_plan(&plan_last_owner,
+	plan = swarm_saved_plan(&plan_last_owner,
 						"SELECT owner_id FROM swarm.cases WHERE customer_ref = $2 AND case_id < $1"
 						" AND owner_id IS NOT NULL ORDER BY case_id DESC LIMIT 1", 2, argtypes);
 	values[1] = CStringGetTextDatum(customer_ref);
@@ -344,7 +328,7 @@ static void
 load_case(RoutingContext *ctx, int64 case_id)
 {
 	Oid			argtypes[1] = {INT8OID};
-	SPIPlanPtr	plan = routing_plan(&plan_case,
+	SPIPlanPtr	plan = swarm_saved_plan(&plan_case,
 									"SELECT state::text, needed, needed::text, region, customer_ref, owner_id"
 									" FROM swarm.cases WHERE case_id = $1", 1, argtypes);
 	Datum		values[1];
@@ -378,7 +362,7 @@ static void
 load_request(RoutingContext *ctx, int64 request_id)
 {
 	Oid			argtypes[2] = {INT8OID, INT8OID};
-	SPIPlanPtr	plan = routing_plan(&plan_request,
+	SPIPlanPtr	plan = swarm_saved_plan(&plan_request,
 									"SELECT r.state::text, r.needed, r.needed::text, c.region, c.customer_ref,"
 									" c.owner_id, r.case_id, r.group_id, g.scope = 'global', g.routing::text,"
 									" g.rr_cursor, r.preferred_id"
@@ -424,7 +408,7 @@ load_request(RoutingContext *ctx, int64 request_id)
 	load_continuity(ctx, routing_text(0, 5));
 
 	/* the owner, agents already helping on the case, and those who declined */
-	plan = routing_plan(&plan_excluded,
+	plan = swarm_saved_plan(&plan_excluded,
 						"SELECT helper_id FROM swarm.collab_requests WHERE case_id = $1 AND state = 'accepted'"
 						" UNION SELECT agent_id FROM swarm.request_declines WHERE request_id = $2"
 						" UNION SELECT owner_id FROM swarm.cases WHERE case_id = $1", 2, argtypes);
@@ -478,7 +462,7 @@ query_candidates(RoutingContext *ctx)
 	{
 		argtypes[0] = INT8OID;
 		values[0] = Int64GetDatum(ctx->group_id);
-		plan = routing_plan(&plan_helpers_in_group,
+		plan = swarm_saved_plan(&plan_helpers_in_group,
 							"SELECT a.agent_id, a.skills, a.region, a.presence = 'online', a.help_capacity, a.open_helps,"
 							" a.calendar_id"
 							" FROM swarm.agents a"
@@ -491,7 +475,7 @@ query_candidates(RoutingContext *ctx)
 	{
 		argtypes[0] = TEXTOID;
 		values[0] = CStringGetTextDatum(ctx->needed_text);
-		plan = routing_plan(&plan_helpers_by_skill,
+		plan = swarm_saved_plan(&plan_helpers_by_skill,
 							"SELECT agent_id, skills, region, presence = 'online', help_capacity, open_helps, calendar_id"
 							" FROM swarm.agents WHERE skills OPERATOR(swarm.&&) $1::swarm.skillset"
 							" AND active AND presence <> 'offline' AND open_helps < help_capacity",
@@ -501,7 +485,7 @@ query_candidates(RoutingContext *ctx)
 	{
 		argtypes[0] = TEXTOID;
 		values[0] = CStringGetTextDatum(ctx->needed_text);
-		plan = routing_plan(&plan_owners_by_skill,
+		plan = swarm_saved_plan(&plan_owners_by_skill,
 							"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases, calendar_id"
 							" FROM swarm.agents WHERE skills OPERATOR(swarm.&&) $1::swarm.skillset"
 							" AND active AND presence <> 'offline' AND open_cases < capacity",
@@ -509,7 +493,7 @@ query_candidates(RoutingContext *ctx)
 	}
 	else
 	{
-		plan = routing_plan(&plan_owners_all,
+		plan = swarm_saved_plan(&plan_owners_all,
 							"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases, calendar_id"
 							" FROM swarm.agents WHERE active AND presence <> 'offline' AND open_cases < capacity",
 							0, NULL);
@@ -630,26 +614,24 @@ cached_candidates(RoutingContext *ctx, AgentRow **rowsp)
 		 */
 		CachedAgent **found;
 		int			nfound = 0;
+		const SkillHolder **holders = palloc(Max(ctx->needed->nskills, 1) * sizeof(SkillHolder *));
+		int		   *nholders = palloc(Max(ctx->needed->nskills, 1) * sizeof(int));
 
 		max = 1;
 		for (j = 0; j < ctx->needed->nskills; j++)
 		{
-			int			n;
-
-			(void) agent_cache_with_skill(SKILLSET_NAME(ctx->needed, j), ctx->needed->entries[j].name_len, &n);
-			max += n;
+			holders[j] = agent_cache_with_skill(SKILLSET_NAME(ctx->needed, j),
+												ctx->needed->entries[j].name_len, &nholders[j]);
+			max += nholders[j];
 		}
 		found = palloc(max * sizeof(CachedAgent *));
 		for (j = 0; j < ctx->needed->nskills; j++)
 		{
-			int			n;
 			int			need = ctx->needed->entries[j].level;
-			const SkillHolder *holders = agent_cache_with_skill(SKILLSET_NAME(ctx->needed, j),
-																ctx->needed->entries[j].name_len, &n);
 
-			for (i = 0; i < n; i++)
+			for (i = 0; i < nholders[j]; i++)
 			{
-				CachedAgent *a = agent_cache_slot(holders[i].slot);
+				CachedAgent *a = agent_cache_slot(holders[j][i].slot);
 
 				if (a->mark != mark)
 				{
@@ -658,7 +640,7 @@ cached_candidates(RoutingContext *ctx, AgentRow **rowsp)
 					if (cached_agent_eligible(a, ctx->for_request))
 						found[nfound++] = a;
 				}
-				a->covered += Min(holders[i].level, need);
+				a->covered += Min(holders[j][i].level, need);
 			}
 		}
 		rows = palloc(max * sizeof(AgentRow));
@@ -850,7 +832,7 @@ preferred_row(RoutingContext *ctx, AgentRow *row)
 	{
 		Oid			argtypes[1] = {INT8OID};
 		Datum		values[1];
-		SPIPlanPtr	plan = routing_plan(&plan_preferred,
+		SPIPlanPtr	plan = swarm_saved_plan(&plan_preferred,
 										"SELECT agent_id, skills, region, presence = 'online', help_capacity, open_helps, calendar_id"
 										" FROM swarm.agents WHERE agent_id = $1 AND active"
 										" AND presence <> 'offline' AND open_helps < help_capacity",
@@ -1069,7 +1051,7 @@ static void
 score_one(RoutingContext *ctx, int64 agent_id, RoutingCandidate *cand, const char **ineligible)
 {
 	Oid			argtypes[1] = {INT8OID};
-	SPIPlanPtr	plan = routing_plan(&plan_agent,
+	SPIPlanPtr	plan = swarm_saved_plan(&plan_agent,
 									"SELECT agent_id, skills, region, presence = 'online', capacity, open_cases,"
 									" calendar_id, active, presence = 'offline' FROM swarm.agents WHERE agent_id = $1",
 									1, argtypes);
