@@ -5,25 +5,24 @@
  *	  qualified for.
  *
  * The PL/pgSQL version made five nested calls, each switching search_path,
- * and six statements.  Here a grab is two statements, both saved plans run
- * through SPI:
- *
- *	1. the agent's row, locked FOR NO KEY UPDATE, joined laterally with the
- *	   head of its queue, locked FOR NO KEY UPDATE SKIP LOCKED; the queue is
- *	   read only when the agent may grab;
- *	2. every write in one data-modifying CTE: the agent's open_helps, the
- *	   request, the participant, the event and its notification, as
- *	   take_request and record_event make them.
+ * and six statements.  Here a grab is one statement, a saved plan run
+ * through SPI: the agent's row, locked FOR NO KEY UPDATE; the head of its
+ * queue, locked FOR NO KEY UPDATE SKIP LOCKED, read only when the agent may
+ * grab; and every write in data-modifying CTEs: the agent's open_helps, the
+ * request, the participant, the event and its notification.  The statement
+ * returns the agent's row as locked, from which the errors are raised
+ * afterwards; when the agent may not grab, the queue is not read and nothing
+ * is written.
  *
  * As before, the agent is locked before the queue is read, so a second grab
  * by the same agent waits for the first transaction and then sees its
  * count: the agent never goes past its help capacity.  (Without that lock
  * the second grab would take the next request and wait only at the agent's
- * UPDATE; measured, the lock costs nothing noticeable, and it keeps which
- * request each grab gets exactly as it was.)  The UPDATE repeats the checks
- * in its WHERE all the same.  Under READ COMMITTED a grab that waited for
- * the agent's row continues with the newest version of it (EvalPlanQual);
- * under REPEATABLE READ it fails with 40001, as before.
+ * UPDATE; measured, the lock costs little, and it keeps which request each
+ * grab gets exactly as it was.)  The UPDATE repeats the checks in its WHERE
+ * all the same.  Under READ COMMITTED a grab that waited for the agent's row
+ * continues with the newest version of it (EvalPlanQual); under REPEATABLE
+ * READ it fails with 40001, as before.
  *
  * The queue query keeps its two exclusions as correlated subqueries fenced
  * with OFFSET 0, so that they are probed by key for the few rows that pass
@@ -51,47 +50,50 @@
 
 PG_FUNCTION_INFO_V1(swarm_grab_request);
 
-/* Columns of the agent-and-queue query, from 1 */
-#define AQ_ACTIVE		1
-#define AQ_OPEN_HELPS	2
-#define AQ_HELP_CAP		3
-#define AQ_REQUEST_ID	4
-
-/* The agent, locked, and the head of its queue when it may grab */
-static const char *const agent_queue_sql =
-"WITH a AS (SELECT g.agent_id, g.active, g.open_helps, g.help_capacity, g.skills"
-"             FROM swarm.agents AS g WHERE g.agent_id = $1"
-"              FOR NO KEY UPDATE)"
-"SELECT a.active, a.open_helps, a.help_capacity, q.request_id"
-"  FROM a"
-"  LEFT JOIN LATERAL ("
-"        SELECT t.request_id"
-"          FROM swarm.collab_requests AS t"
-"         WHERE a.active AND a.open_helps < a.help_capacity"
-"           AND t.state = 'open'"
-"           AND t.needed OPERATOR(swarm.&&) a.skills"
-"           AND swarm.match_score(a.skills, t.needed) >= swarm.grab_threshold()"
-"           AND NOT EXISTS (SELECT 1 FROM swarm.cases AS c"
-"                            WHERE c.case_id = t.case_id AND c.owner_id = a.agent_id OFFSET 0)"
-"           AND NOT EXISTS (SELECT 1 FROM swarm.request_declines AS d"
-"                            WHERE d.request_id = t.request_id AND d.agent_id = a.agent_id OFFSET 0)"
-"         ORDER BY t.priority, t.created_at, t.request_id"
-"         LIMIT 1"
-"           FOR NO KEY UPDATE OF t SKIP LOCKED) AS q ON true";
+/* Columns of the grab statement's one row, from 1 */
+#define GR_ACTIVE		1
+#define GR_OPEN_HELPS	2
+#define GR_HELP_CAP		3
+#define GR_REQUEST_ID	4
+#define GR_EVENT_ID		5
 
 /*
- * The writes of a grab, as take_request(r, a, 'grabbed') and record_event
- * make them; no row at all when the agent's UPDATE matched nothing.  The
- * request ($2) and the agent ($1) are locked by this transaction.
+ * A whole grab in one statement.  a: the agent, locked.  q: the head of its
+ * queue, locked, read only when the agent may grab.  Then the writes, as
+ * take_request(r, a, 'grabbed') and record_event make them: l, the agent's
+ * open_helps (its WHERE repeats the checks); u, the request, only when l
+ * counted it; p, the participant; e, the event; n, its notification.  The
+ * one row is the agent as locked, the request found (NULL when none) and the
+ * event made (NULL when nothing was taken); no row when the agent does not
+ * exist.
  */
-static const char *const take_sql =
-"WITH l AS (UPDATE swarm.agents AS a SET open_helps = a.open_helps + 1"
-"            WHERE a.agent_id = $1 AND a.active AND a.open_helps < a.help_capacity"
-"           RETURNING a.agent_id),"
+static const char *const grab_sql =
+"WITH a AS (SELECT g.agent_id, g.active, g.open_helps, g.help_capacity, g.skills"
+"             FROM swarm.agents AS g WHERE g.agent_id = $1"
+"              FOR NO KEY UPDATE),"
+"     q AS (SELECT h.request_id"
+"             FROM a, LATERAL ("
+"                  SELECT t.request_id"
+"                    FROM swarm.collab_requests AS t"
+"                   WHERE a.active AND a.open_helps < a.help_capacity"
+"                     AND t.state = 'open'"
+"                     AND t.needed OPERATOR(swarm.&&) a.skills"
+"                     AND swarm.match_score(a.skills, t.needed) >= swarm.grab_threshold()"
+"                     AND NOT EXISTS (SELECT 1 FROM swarm.cases AS c"
+"                                      WHERE c.case_id = t.case_id AND c.owner_id = a.agent_id OFFSET 0)"
+"                     AND NOT EXISTS (SELECT 1 FROM swarm.request_declines AS d"
+"                                      WHERE d.request_id = t.request_id AND d.agent_id = a.agent_id OFFSET 0)"
+"                   ORDER BY t.priority, t.created_at, t.request_id"
+"                   LIMIT 1"
+"                     FOR NO KEY UPDATE OF t SKIP LOCKED) AS h),"
+"     l AS (UPDATE swarm.agents AS g SET open_helps = g.open_helps + 1"
+"             FROM q"
+"            WHERE g.agent_id = $1 AND g.active AND g.open_helps < g.help_capacity"
+"           RETURNING g.agent_id),"
 "     u AS (UPDATE swarm.collab_requests AS t"
 "              SET state = 'accepted', helper_id = l.agent_id, accepted_at = now(),"
 "                  offered_to = NULL, offered_at = NULL"
-"             FROM l WHERE t.request_id = $2"
+"             FROM q, l WHERE t.request_id = q.request_id"
 "           RETURNING t.case_id, t.request_id, t.helper_id),"
 "     p AS (INSERT INTO swarm.participants (case_id, agent_id, role)"
 "           SELECT u.case_id, u.helper_id, 'helper' FROM u"
@@ -100,27 +102,29 @@ static const char *const take_sql =
 "           SELECT 'request_accepted', u.case_id, u.request_id, u.helper_id,"
 "                  '{\"was\": \"open\", \"how\": \"grabbed\"}' FROM u"
 "           RETURNING events.kind, events.event_id, events.case_id, events.request_id,"
-"                     events.agent_id, events.at)"
-"SELECT swarm.notify_event('swarm_events', json_build_object("
-"           'kind', e.kind, 'event_id', e.event_id, 'case_id', e.case_id,"
-"           'request_id', e.request_id, 'agent_id', e.agent_id, 'at', e.at)::text)"
-"  FROM e";
+"                     events.agent_id, events.at),"
+"     n AS (SELECT e.event_id, swarm.notify_event('swarm_events', json_build_object("
+"                  'kind', e.kind, 'event_id', e.event_id, 'case_id', e.case_id,"
+"                  'request_id', e.request_id, 'agent_id', e.agent_id, 'at', e.at)::text)"
+"             FROM e)"
+"SELECT a.active, a.open_helps, a.help_capacity, q.request_id,"
+"       (SELECT n.event_id FROM n) AS event_id"
+"  FROM a LEFT JOIN q ON true";
 
 /* The agent as it is now, to explain an UPDATE that matched nothing */
 static const char *const agent_sql =
 "SELECT a.active, a.open_helps, a.help_capacity FROM swarm.agents AS a WHERE a.agent_id = $1";
 
-static SPIPlanPtr plan_agent_queue = NULL;
-static SPIPlanPtr plan_take = NULL;
+static SPIPlanPtr plan_grab = NULL;
 static SPIPlanPtr plan_agent = NULL;
 
-/* The saved plan of a statement with nargs bigint parameters */
+/* The saved plan of a statement whose one parameter is the agent */
 static SPIPlanPtr
-grab_plan(SPIPlanPtr *plan, const char *sql, int nargs)
+grab_plan(SPIPlanPtr *plan, const char *sql)
 {
-	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Oid			argtypes[1] = {INT8OID};
 
-	return swarm_saved_plan(plan, sql, nargs, argtypes);
+	return swarm_saved_plan(plan, sql, 1, argtypes);
 }
 
 /* Run a saved SELECT (which may lock or write) with a new snapshot */
@@ -158,13 +162,13 @@ check_agent(int64 agent_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("agent " INT64_FORMAT " does not exist", agent_id)));
-	if (!DatumGetBool(grab_value(AQ_ACTIVE)))
+	if (!DatumGetBool(grab_value(GR_ACTIVE)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("agent " INT64_FORMAT " is not active", agent_id),
 				 errhint("Reactivate the agent with swarm.update_agent(agent, active => true).")));
-	open_helps = DatumGetInt32(grab_value(AQ_OPEN_HELPS));
-	help_capacity = DatumGetInt32(grab_value(AQ_HELP_CAP));
+	open_helps = DatumGetInt32(grab_value(GR_OPEN_HELPS));
+	help_capacity = DatumGetInt32(grab_value(GR_HELP_CAP));
 	if (open_helps >= help_capacity)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -179,7 +183,7 @@ swarm_grab_request(PG_FUNCTION_ARGS)
 {
 	int64		agent_id;
 	int64		request_id;
-	Datum		values[2];
+	Datum		values[1];
 	bool		isnull;
 
 	if (PG_ARGISNULL(0))
@@ -191,10 +195,10 @@ swarm_grab_request(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 
-	grab_exec(grab_plan(&plan_agent_queue, agent_queue_sql, 1), values);
+	grab_exec(grab_plan(&plan_grab, grab_sql), values);
 	check_agent(agent_id);
 	request_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-											 AQ_REQUEST_ID, &isnull));
+											 GR_REQUEST_ID, &isnull));
 	if (isnull)
 	{
 		/* nothing the agent qualifies for: no write, no event */
@@ -202,15 +206,15 @@ swarm_grab_request(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	}
 
-	values[1] = Int64GetDatum(request_id);
-	grab_exec(grab_plan(&plan_take, take_sql, 2), values);
-	if (SPI_processed == 0)
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, GR_EVENT_ID, &isnull);
+	if (isnull)
 	{
 		/*
-		 * Cannot happen while this transaction holds the agent's row; should
+		 * The request was found but the agent's UPDATE matched nothing.  That
+		 * cannot happen while this statement holds the agent's row; should
 		 * it, read the row again to say what is wrong with it.
 		 */
-		grab_exec(grab_plan(&plan_agent, agent_sql, 1), values);
+		grab_exec(grab_plan(&plan_agent, agent_sql), values);
 		check_agent(agent_id);
 		elog(ERROR, "agent " INT64_FORMAT " changed while grab_request held it", agent_id);
 	}
