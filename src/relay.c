@@ -56,6 +56,8 @@ PG_FUNCTION_INFO_V1(swarm_event_relay_status);
 #define RELAY_ALIGN(len) TYPEALIGN(16, (len))
 /* Most notifications the relay sends in one transaction */
 #define RELAY_BATCH_MAX 10000
+/* After sending, the relay waits this long before it looks again (ms) */
+#define RELAY_COALESCE_MS 5
 
 /* Entry states: reserved at pre-commit, then ready (commit) or void (abort) */
 #define ENTRY_RESERVED 0
@@ -418,9 +420,9 @@ relay_detach(int code, Datum arg)
 
 /*
  * Send the ready entries at the tail of the ring, in one transaction.
- * Returns true when it sent a full batch, so there may be more.
+ * Returns how many it sent; RELAY_BATCH_MAX means there may be more.
  */
-static bool
+static int
 relay_batch(void)
 {
 	uint64		pos;
@@ -481,7 +483,7 @@ relay_batch(void)
 		relay->last_batch = GetCurrentTimestamp();
 	}
 	LWLockRelease(relay->lock);
-	return sent >= RELAY_BATCH_MAX;
+	return sent;
 }
 
 /* Main loop of the relay worker: sleep until woken, then send what is ready */
@@ -509,6 +511,8 @@ swarm_relay_main(Datum main_arg)
 
 	for (;;)
 	{
+		int			sent;
+
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -518,8 +522,19 @@ swarm_relay_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		while (relay_batch())
+		while ((sent = relay_batch()) >= RELAY_BATCH_MAX)
 			CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * Under load, let the next notifications gather for a few
+		 * milliseconds instead of sending a transaction for each commit.
+		 * The latch is not waited on meanwhile, so the committing backends'
+		 * SetLatch only sets it (no signal), and the next WaitLatch returns
+		 * at once when something came.
+		 */
+		if (sent > 0)
+			(void) WaitLatch(NULL, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 RELAY_COALESCE_MS, PG_WAIT_EXTENSION);
 	}
 }
 

@@ -8,6 +8,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use SwarmNotify;
 use Test::More;
+use Time::HiRes qw(time);
 
 my $node = PostgreSQL::Test::Cluster->new('relay');
 $node->init;
@@ -70,6 +71,33 @@ is($node->safe_psql('postgres',
 my ($relayed, $batches) = split /\|/, $node->safe_psql('postgres', 'SELECT relayed, batches FROM swarm.event_relay_status');
 cmp_ok($relayed, '>=', 204, 'the status counts the relayed notifications');
 cmp_ok($batches, '<=', $relayed, 'in at most as many transactions');
+
+# commits in quick succession: the relay lets them gather after each batch,
+# so it sends them in fewer transactions than there were commits
+my ($relayed0, $batches0) = split /\|/, $node->safe_psql('postgres', 'SELECT relayed, batches FROM swarm.event_relay_status');
+my $t0 = time();
+$node->safe_psql('postgres', q{
+	DO $$
+	BEGIN
+		FOR i IN 1..300 LOOP
+			PERFORM swarm.open_case('Q-' || i, 'burst', 'P3', 'pg:1');
+			COMMIT;
+		END LOOP;
+	END
+	$$;
+});
+my $burst_ms = 1000 * (time() - $t0);
+@seen = ();
+collect_notifications($listener, 'swarm_events', 300, \@seen);
+push @seen, parse_notifications(scalar($listener->query('SELECT 1')), 'swarm_events');
+is(scalar(@seen), 300, '300 commits in a row, 300 notifications');
+($relayed, $batches) = split /\|/, $node->safe_psql('postgres', 'SELECT relayed, batches FROM swarm.event_relay_status');
+is($relayed - $relayed0, 300, 'all relayed');
+# after each batch the relay waits 5 ms: at most one batch per 5 ms of the
+# burst (plus the last one), however fast or slow the machine commits
+cmp_ok($batches - $batches0, '<=', int($burst_ms / 5) + 2,
+	sprintf('in at most one relay transaction per 5 ms (%d for 300 commits in %.0f ms)',
+		$batches - $batches0, $burst_ms));
 
 # swarm.event_relay off: the transaction notifies by itself
 $node->safe_psql('postgres', 'ALTER SYSTEM SET swarm.event_relay = off; SELECT pg_reload_conf()');
