@@ -1,6 +1,6 @@
 -- bench/routing/grab_reset.sql: put the queue back as grab_setup.sql found it:
 -- requests taken by a run are open again, the helpers they made participants
--- are removed, open_helps is recounted.  (swarm.events is append-only: the
+-- are removed, open_helps is recounted, the requests' table is rewritten.  (swarm.events is append-only: the
 -- events of earlier runs stay; checks only look at events after a mark.)
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
@@ -16,5 +16,9 @@ UPDATE swarm.agents AS a SET open_helps = n.n
             ON r.helper_id = a.agent_id AND r.state = 'accepted'
          GROUP BY a.agent_id) AS n
  WHERE n.agent_id = a.agent_id AND a.open_helps <> n.n;
+-- rewrite the requests in id order, with fresh indexes: every run starts
+-- from the same physical state (the UPDATEs above would otherwise leave the
+-- queue's head scattered over more pages after every run)
+CLUSTER swarm.collab_requests USING collab_requests_pkey;
 VACUUM ANALYZE swarm.collab_requests, swarm.participants, swarm.agents, swarm.events;
 CHECKPOINT;
