@@ -93,7 +93,7 @@ WITH c AS (
      WHERE a.active AND a.presence <> 'offline' AND a.open_cases < a.capacity
      GROUP BY a.agent_id
 ), experience AS (                  -- sum of need level * c/(c+1), c the decayed credit
-    SELECT x.agent_id, sum(n.level * (d.credit / (d.credit + 1))) AS weighted
+    SELECT x.agent_id, sum(n.level * (d.credit / (d.credit + 1)) ORDER BY x.skill) AS weighted
       FROM need AS n
       JOIN swarm.agent_experience AS x ON x.skill = n.skill
      CROSS JOIN LATERAL (SELECT extract(epoch FROM now() - x.updated_at)::float8 AS age) AS g
@@ -194,7 +194,7 @@ WITH r AS (
       JOIN need AS n ON n.skill = s.skill
      GROUP BY s.agent_id
 ), experience AS (
-    SELECT x.agent_id, sum(n.level * (d.credit / (d.credit + 1))) AS weighted
+    SELECT x.agent_id, sum(n.level * (d.credit / (d.credit + 1)) ORDER BY x.skill) AS weighted
       FROM need AS n
       JOIN swarm.agent_experience AS x ON x.skill = n.skill
      CROSS JOIN LATERAL (SELECT extract(epoch FROM now() - x.updated_at)::float8 AS age) AS g
