@@ -171,9 +171,6 @@ run_one() {
 		"$([ ${#problems[@]} -eq 0 ] || echo "  DISAGREES: ${problems[*]}")" >>"$BLOG/checks.txt"
 }
 
-# median of the numbers on stdin
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 # latencies TAG-PREFIX: per-statement latencies (pgbench -r) averaged over the rounds
 latencies() {
 	local f

@@ -15,6 +15,9 @@ PG_SHAREDIR=/usr/share/postgresql/$PG_VERSION
 # Fail with a message on stderr.
 die() { echo "$*" >&2; exit 1; }
 
+# The median of the numbers on stdin, one per line (0 when there are none).
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 # Re-run the calling script as an unprivileged user when we are root.
 # Usage: drop_privileges "$top" script args...; returns only when not root.
 drop_privileges() {

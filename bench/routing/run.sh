@@ -88,6 +88,8 @@ say() { printf '%s\n' "$@" | tee -a "$RESULTS"; }
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 q() { psql -At -F ' ' -c "$1"; }
 elapsed() { echo $(($(date +%s) - $1)); }
+# g / d to three decimals, 0 when d is 0
+ratio() { awk -v g="$1" -v d="$2" 'BEGIN { printf "%.3f", (d > 0 ? g / d : 0) }'; }
 
 echo "== building swarm and starting a throwaway PostgreSQL 15 cluster"
 setup_install "$TOP"
@@ -273,36 +275,30 @@ if phase grab; then
 say "2. grab_request, $GRAB_CLIENTS clients (pgbench -n -M prepared -c $GRAB_CLIENTS -j $GRAB_CLIENTS -T $GRAB_SECS), queue of $QUEUE open requests reset before each run" \
     "   (writes: grab_request's own row writes as one bare statement, no skill match, checks or NOTIFY: the floor)" \
     "$(printf '   %-7s %12s %12s %12s %10s %8s' round 'dequeue TPS' 'writes TPS' 'grab TPS' 'writes/deq' 'grab/deq')"
-ratios=()
-wratios=()
-for r in $(seq 1 "$GRAB_ROUNDS"); do
-	ratio=$(awk -v g="${TPS[grab-r$r]}" -v d="${TPS[dequeue-r$r]}" 'BEGIN { printf "%.3f", (d > 0 ? g / d : 0) }')
-	wratio=$(awk -v g="${TPS[writes-r$r]}" -v d="${TPS[dequeue-r$r]}" 'BEGIN { printf "%.3f", (d > 0 ? g / d : 0) }')
-	ratios+=("$ratio")
-	wratios+=("$wratio")
-	say "$(printf '   %-7s %12.0f %12.0f %12.0f %10s %8s' "$r" "${TPS[dequeue-r$r]}" "${TPS[writes-r$r]}" "${TPS[grab-r$r]}" "$wratio" "$ratio")"
-done
-med_ratio=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-med_deq=$(for r in $(seq 1 "$GRAB_ROUNDS"); do echo "${TPS[dequeue-r$r]}"; done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-med_grab=$(for r in $(seq 1 "$GRAB_ROUNDS"); do echo "${TPS[grab-r$r]}"; done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-med_wratio=$(printf '%s\n' "${wratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-med_writes=$(for r in $(seq 1 "$GRAB_ROUNDS"); do echo "${TPS[writes-r$r]}"; done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-say "$(printf '   %-7s %12.0f %12.0f %12.0f %10s %8s' median "$med_deq" "$med_writes" "$med_grab" "$med_wratio" "$med_ratio")"
+# One row per round of the TPS in the associative array named $1, and a row
+# of medians; sets med_wratio and med_ratio (writes/dequeue, grab/dequeue)
+tps_table() {
+	local -n tps=$1
+	local r rows=()
+	for r in $(seq 1 "$GRAB_ROUNDS"); do
+		rows+=("${tps[dequeue-r$r]} ${tps[writes-r$r]} ${tps[grab-r$r]} $(ratio "${tps[writes-r$r]}" "${tps[dequeue-r$r]}") $(ratio "${tps[grab-r$r]}" "${tps[dequeue-r$r]}")")
+		say "$(printf '   %-7s %12.0f %12.0f %12.0f %10s %8s' "$r" ${rows[-1]})"
+	done
+	med_wratio=$(printf '%.3f' "$(printf '%s\n' "${rows[@]}" | cut -d' ' -f4 | median)")
+	med_ratio=$(printf '%.3f' "$(printf '%s\n' "${rows[@]}" | cut -d' ' -f5 | median)")
+	say "$(printf '   %-7s %12.0f %12.0f %12.0f %10s %8s' median \
+		"$(printf '%s\n' "${rows[@]}" | cut -d' ' -f1 | median)" \
+		"$(printf '%s\n' "${rows[@]}" | cut -d' ' -f2 | median)" \
+		"$(printf '%s\n' "${rows[@]}" | cut -d' ' -f3 | median)" "$med_wratio" "$med_ratio")"
+}
+tps_table TPS
+whole_wratio=$med_wratio whole_ratio=$med_ratio
 # the same runs' first seconds, while the queue's head is clean: the bare
 # dequeue then pays no walk over the entries that earlier transactions took
 say "   the first ${FRESH_SECS}s of the same runs (pgbench -P 1), before taken requests pile up at the queue's head:"
-fratios=()
-fwratios=()
-for r in $(seq 1 "$GRAB_ROUNDS"); do
-	fratio=$(awk -v g="${TPS0[grab-r$r]}" -v d="${TPS0[dequeue-r$r]}" 'BEGIN { printf "%.3f", (d > 0 ? g / d : 0) }')
-	fwratio=$(awk -v g="${TPS0[writes-r$r]}" -v d="${TPS0[dequeue-r$r]}" 'BEGIN { printf "%.3f", (d > 0 ? g / d : 0) }')
-	fratios+=("$fratio")
-	fwratios+=("$fwratio")
-	say "$(printf '   %-7s %12.0f %12.0f %12.0f %10s %8s' "$r" "${TPS0[dequeue-r$r]}" "${TPS0[writes-r$r]}" "${TPS0[grab-r$r]}" "$fwratio" "$fratio")"
-done
-med_fratio=$(printf '%s\n' "${fratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-med_fwratio=$(printf '%s\n' "${fwratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-say "$(printf '   %-7s %12s %12s %12s %10s %8s' median '' '' '' "$med_fwratio" "$med_fratio")"
+tps_table TPS0
+med_fwratio=$med_wratio med_fratio=$med_ratio
+med_wratio=$whole_wratio med_ratio=$whole_ratio
 sed 's/^/   /' "$BLOG/grab_checks.txt" | tee -a "$RESULTS"
 for side in dequeue writes grab; do
 	say "   $side: wait events of the pgbench sessions (sampled every 50 ms):" \
