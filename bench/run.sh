@@ -21,20 +21,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 
 bash "$TOP/scripts/deps.sh" || exit 1
 
-if [ "$(id -u)" -eq 0 ]; then
-	# drop_privileges runs us again as an unprivileged user in a copy of the
-	# tree that it removes afterwards, keeping only log/.  Run it in a
-	# subshell so that we get control back and can keep the results file.
-	rc=0
-	( drop_privileges "$TOP" bench/run.sh "$@" ) || rc=$?
-	if [ -s "$TOP/log/bench-lifecycle/results.txt" ]; then
-		mkdir -p "$TOP/bench/out/lifecycle"
-		cp "$TOP/log/bench-lifecycle/results.txt" "$TOP/bench/out/lifecycle/results.txt"
-		chown -R --reference="$TOP" "$TOP/bench/out" 2>/dev/null || true
-		echo "(results: bench/out/lifecycle/results.txt; pgbench output: log/bench-lifecycle/)"
-	fi
-	exit $rc
-fi
+bench_as_user "$TOP" bench/run.sh bench-lifecycle lifecycle results.txt "$@"
 
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}

@@ -15,6 +15,25 @@ PG_SHAREDIR=/usr/share/postgresql/$PG_VERSION
 # Fail with a message on stderr.
 die() { echo "$*" >&2; exit 1; }
 
+# Run a benchmark runner again as an unprivileged user when we are root (see
+# drop_privileges, which keeps only log/ of its copy of the tree), then copy
+# its results file from log/LOGDIR/ to bench/out/OUTDIR/.
+# Usage: bench_as_user "$top" script LOGDIR OUTDIR FILE args...; returns only
+# when not root.
+bench_as_user() {
+	local top=$1 script=$2 logdir=$3 outdir=$4 file=$5; shift 5
+	[ "$(id -u)" -eq 0 ] || return 0
+	local rc=0
+	( drop_privileges "$top" "$script" "$@" ) || rc=$?
+	if [ -s "$top/log/$logdir/$file" ]; then
+		mkdir -p "$top/bench/out/$outdir"
+		cp "$top/log/$logdir/$file" "$top/bench/out/$outdir/$file"
+		chown -R --reference="$top" "$top/bench/out" 2>/dev/null || true
+		echo "(results: bench/out/$outdir/$file; logs: log/$logdir/)"
+	fi
+	exit $rc
+}
+
 # The median of the numbers on stdin, one per line (0 when there are none).
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

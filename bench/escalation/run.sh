@@ -34,19 +34,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 bash "$TOP/scripts/deps.sh" || exit 1
 
 RESULT_NAME=results${ESC_TAG:+-$ESC_TAG}.txt
-if [ "$(id -u)" -eq 0 ]; then
-	# drop_privileges runs us again as an unprivileged user in a copy of the
-	# tree (removed afterwards, log/ copied back); keep the results file.
-	rc=0
-	( drop_privileges "$TOP" bench/escalation/run.sh "$@" ) || rc=$?
-	if [ -s "$TOP/log/escalation/$RESULT_NAME" ]; then
-		mkdir -p "$TOP/bench/out/escalation"
-		cp "$TOP/log/escalation/$RESULT_NAME" "$TOP/bench/out/escalation/$RESULT_NAME"
-		chown -R --reference="$TOP" "$TOP/bench/out/escalation" 2>/dev/null || true
-		echo "(results: bench/out/escalation/$RESULT_NAME; logs: log/escalation/)"
-	fi
-	exit $rc
-fi
+bench_as_user "$TOP" bench/escalation/run.sh escalation escalation "$RESULT_NAME" "$@"
 
 PHASES=${PHASES:-lag burst latch locked soak}
 N_OPEN=${N_OPEN:-1000000}

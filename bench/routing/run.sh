@@ -35,20 +35,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
 bash "$TOP/scripts/deps.sh" || exit 1
 
-if [ "$(id -u)" -eq 0 ]; then
-	# drop_privileges runs us again as an unprivileged user in a copy of the
-	# tree that it removes afterwards, keeping only log/; run it in a subshell
-	# to get control back and keep the results file.
-	rc=0
-	( drop_privileges "$TOP" bench/routing/run.sh "$@" ) || rc=$?
-	if [ -s "$TOP/log/routing/results.txt" ]; then
-		mkdir -p "$TOP/bench/out/routing"
-		cp "$TOP/log/routing/results.txt" "$TOP/bench/out/routing/results.txt"
-		chown -R --reference="$TOP" "$TOP/bench/out" 2>/dev/null || true
-		echo "(results: bench/out/routing/results.txt; logs: log/routing/)"
-	fi
-	exit $rc
-fi
+bench_as_user "$TOP" bench/routing/run.sh routing routing results.txt "$@"
 
 SAMPLE=${ROUTING_SAMPLE:-1000}
 WARM=${ROUTING_WARM:-50}
