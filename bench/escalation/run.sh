@@ -57,6 +57,8 @@ for v in "$N_OPEN" "$N_DUE" "$LAG_ROUNDS" "$DUE_WINDOW" "$N_BURST" "$PROFILE" "$
 	"$SAMPLE_SECONDS" "$BATCH" "$PORT" "$LOCK_SECONDS" $BURST_WORKERS; do
 	[[ $v =~ ^[0-9]+$ ]] || die "escalation bench: expected a whole number, got '$v'"
 done
+# the locked phase samples the worker for LOCK_SECONDS - 4 seconds of the lock
+[ "$LOCK_SECONDS" -ge 5 ] || die "escalation bench: LOCK_SECONDS must be at least 5, got $LOCK_SECONDS"
 for p in $PHASES; do
 	case $p in lag|burst|latch|locked|soak) ;; *) die "escalation bench: unknown phase '$p' (lag burst latch locked soak)" ;; esac
 done
